@@ -74,7 +74,8 @@ class Net {
 
   const std::vector<std::vector<Blob<Dtype>*>>& bottom_vecs() const { return bottom_vecs_; }
   const std::vector<std::vector<Blob<Dtype>*>>& top_vecs() const { return top_vecs_; }
-  const std::vector<std::vector<int>>& top_ids(int layer) const { return top_id_vecs_; }
+  const std::vector<int>& top_ids(int layer) const { return top_id_vecs_[layer]; }
+  const std::vector<int>& bottom_ids(int layer) const { return bottom_id_vecs_[layer]; }
   const std::vector<std::vector<bool>>& bottom_need_backward() const { return bottom_need_backward_; }
   const std::vector<bool>& layer_need_backward() const { return layer_need_backward_; }
 
