@@ -1,6 +1,7 @@
 #pragma once
 // Blob: an N-D array of data and its gradient (diff), each in lazily synced host/device memory.
 // Reshaping within the current capacity reuses the buffers.
+#include <initializer_list>
 #include <memory>
 #include <string>
 #include <vector>
@@ -20,6 +21,7 @@ class Blob {
   MOKA_DISABLE_COPY(Blob);
 
   void Reshape(const std::vector<int>& shape);
+  void Reshape(std::initializer_list<int> shape) { Reshape(std::vector<int>(shape)); }
   void Reshape(const BlobShape& shape);
   void ReshapeLike(const Blob& other) { Reshape(other.shape()); }
 
