@@ -17,6 +17,7 @@ class Blob {
  public:
   Blob() = default;
   explicit Blob(const std::vector<int>& shape) { Reshape(shape); }
+  explicit Blob(std::initializer_list<int> shape) { Reshape(shape); }
   Blob(int num, int channels, int height, int width) { Reshape({num, channels, height, width}); }
   MOKA_DISABLE_COPY(Blob);
 

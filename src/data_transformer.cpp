@@ -39,9 +39,9 @@ void DataTransformer<Dtype>::CheckDatum(const Datum& datum) const {
                                  << count);
   }
   const int crop = static_cast<int>(param_.crop_size());
-  MOKA_CHECK(crop <= height && crop <= width, ShapeError,
-             "crop_size " << crop << " is larger than the " << height << " x " << width
-                          << " image");
+  MOKA_CHECK(
+      crop <= height && crop <= width, ShapeError,
+      "crop_size " << crop << " is larger than the " << height << " x " << width << " image");
   if (param_.has_mean_file()) {
     MOKA_CHECK(mean_.count() == static_cast<int>(count) && mean_.channels() == channels &&
                    mean_.height() == height && mean_.width() == width,
@@ -51,10 +51,9 @@ void DataTransformer<Dtype>::CheckDatum(const Datum& datum) const {
                              << width);
   }
   if (!mean_values_.empty()) {
-    MOKA_CHECK(mean_values_.size() == 1 || static_cast<int>(mean_values_.size()) == channels,
-               ConfigError,
-               "give one mean_value or one per channel (" << channels << "), got "
-                                                          << mean_values_.size());
+    MOKA_CHECK(
+        mean_values_.size() == 1 || static_cast<int>(mean_values_.size()) == channels, ConfigError,
+        "give one mean_value or one per channel (" << channels << "), got " << mean_values_.size());
   }
 }
 
@@ -66,8 +65,7 @@ std::vector<int> DataTransformer<Dtype>::InferBlobShape(const Datum& datum) cons
 }
 
 template <typename Dtype>
-void DataTransformer<Dtype>::Transform(const Datum& datum, std::mt19937_64* rng,
-                                       Dtype* out) const {
+void DataTransformer<Dtype>::Transform(const Datum& datum, std::mt19937_64* rng, Dtype* out) const {
   CheckDatum(datum);
   const int channels = datum.channels();
   const int in_height = datum.height();

@@ -10,10 +10,10 @@ namespace moka::db {
 
 namespace {
 
-#define MOKA_MDB_CHECK(call, path, what)                                                  \
-  do {                                                                                    \
-    const int moka_mdb_rc_ = (call);                                                      \
-    MOKA_CHECK(moka_mdb_rc_ == MDB_SUCCESS, IoError,                                      \
+#define MOKA_MDB_CHECK(call, path, what)                                                     \
+  do {                                                                                       \
+    const int moka_mdb_rc_ = (call);                                                         \
+    MOKA_CHECK(moka_mdb_rc_ == MDB_SUCCESS, IoError,                                         \
                what << " LMDB database '" << (path) << "': " << mdb_strerror(moka_mdb_rc_)); \
   } while (0)
 
@@ -54,8 +54,8 @@ std::unique_ptr<LmdbCursor> LmdbReader::NewCursor() {
   if (rc == MDB_SUCCESS) rc = mdb_cursor_open(txn, dbi, &cursor);
   if (rc != MDB_SUCCESS) {
     mdb_txn_abort(txn);
-    MOKA_THROW(IoError, "cannot open a cursor on LMDB database '" << path_
-                                                                   << "': " << mdb_strerror(rc));
+    MOKA_THROW(IoError,
+               "cannot open a cursor on LMDB database '" << path_ << "': " << mdb_strerror(rc));
   }
   return std::unique_ptr<LmdbCursor>(new LmdbCursor(path_, txn, cursor));
 }
@@ -101,7 +101,9 @@ void LmdbCursor::Fetch(unsigned op) {
   value_size_ = value.mv_size;
 }
 
-void LmdbCursor::SeekToFirst() { Fetch(MDB_FIRST); }
+void LmdbCursor::SeekToFirst() {
+  Fetch(MDB_FIRST);
+}
 
 bool LmdbCursor::Next() {
   if (!valid_) return false;
@@ -136,8 +138,8 @@ LmdbWriter::LmdbWriter(const std::string& path, size_t batch_size, size_t initia
   if (rc != MDB_SUCCESS) {
     mdb_env_close(env_);
     env_ = nullptr;
-    MOKA_THROW(IoError, "cannot open LMDB database '" << path << "' for writing: "
-                                                        << mdb_strerror(rc));
+    MOKA_THROW(IoError,
+               "cannot open LMDB database '" << path << "' for writing: " << mdb_strerror(rc));
   }
   // An existing database may already be larger than the size we asked for; LMDB adopts its size.
   MDB_envinfo info;

@@ -154,15 +154,15 @@ void Col2imNd(const Dtype* data_col, int num_spatial_axes, const int* im_shape,
                      });
 }
 
-#define MOKA_INSTANTIATE_IM2COL(Dtype)                                                           \
+#define MOKA_INSTANTIATE_IM2COL(Dtype)                                                             \
   template void Im2col<Dtype>(const Dtype*, int, int, int, int, int, int, int, int, int, int, int, \
-                              Dtype*);                                                           \
+                              Dtype*);                                                             \
   template void Col2im<Dtype>(const Dtype*, int, int, int, int, int, int, int, int, int, int, int, \
-                              Dtype*);                                                           \
-  template void Im2colNd<Dtype>(const Dtype*, int, const int*, const int*, const int*,            \
-                                const int*, const int*, const int*, Dtype*);                     \
-  template void Col2imNd<Dtype>(const Dtype*, int, const int*, const int*, const int*,            \
-                                const int*, const int*, const int*, Dtype*)
+                              Dtype*);                                                             \
+  template void Im2colNd<Dtype>(const Dtype*, int, const int*, const int*, const int*, const int*, \
+                                const int*, const int*, Dtype*);                                   \
+  template void Col2imNd<Dtype>(const Dtype*, int, const int*, const int*, const int*, const int*, \
+                                const int*, const int*, Dtype*)
 
 MOKA_INSTANTIATE_IM2COL(float);
 MOKA_INSTANTIATE_IM2COL(double);

@@ -6,6 +6,7 @@
 
 #include <google/protobuf/message.h>
 
+#include "error.hpp"
 #include "moka.pb.h"
 
 namespace moka {

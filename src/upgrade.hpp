@@ -12,6 +12,16 @@ void UpgradeNetAsNeeded(const std::string& origin, NetParameter* param);
 /// Converts the deprecated solver_type enum into the type string.
 void UpgradeSolverAsNeeded(const std::string& origin, SolverParameter* param);
 
+/// V1 `layers` blocks (enum types, blobs_lr/weight_decay) -> V2 `layer` blocks.
+bool NetNeedsV1ToV2Upgrade(const NetParameter& param);
+void UpgradeV1Net(const std::string& origin, NetParameter* param);
+std::string V1LayerTypeName(V1LayerParameter::LayerType type);
+
+/// Old per-layer transform fields (scale, mean_file, crop_size, mirror in data_param,
+/// image_data_param and window_data_param) -> transform_param.
+bool NetNeedsDataTransformUpgrade(const NetParameter& param);
+void UpgradeNetDataTransform(NetParameter* param);
+
 /// NetParameter input / input_dim / input_shape -> an Input layer in front of the others.
 bool NetNeedsInputUpgrade(const NetParameter& param);
 void UpgradeNetInput(NetParameter* param);

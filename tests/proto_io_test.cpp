@@ -100,3 +100,56 @@ TEST(UpgradeTest, SolverTypeEnumBecomesString) {
 
 }  // namespace
 }  // namespace moka
+
+namespace moka {
+namespace {
+
+TEST(UpgradeTest, V1LayersBecomeV2Layers) {
+  const std::string path = WriteTemp("v1.prototxt", R"(
+name: "old"
+layers { name: "data" type: DATA top: "data" top: "label"
+  data_param { source: "db" batch_size: 4 scale: 0.5 crop_size: 3 }
+  include { phase: TRAIN } }
+layers { name: "ip" type: INNER_PRODUCT bottom: "data" top: "ip"
+  blobs_lr: 1 blobs_lr: 2 weight_decay: 1 weight_decay: 0 param: "shared_w"
+  inner_product_param { num_output: 10 } }
+layers { name: "loss" type: SOFTMAX_LOSS bottom: "ip" bottom: "label" loss_weight: 2 }
+)");
+  NetParameter param = ReadNetParamFromTextFile(path);
+  ASSERT_EQ(param.layer_size(), 3);
+  EXPECT_EQ(param.layers_size(), 0);
+  EXPECT_EQ(param.layer(0).type(), "Data");
+  EXPECT_EQ(param.layer(0).include(0).phase(), TRAIN);
+  EXPECT_FLOAT_EQ(param.layer(0).transform_param().scale(), 0.5f);
+  EXPECT_EQ(param.layer(0).transform_param().crop_size(), 3u);
+  EXPECT_FALSE(param.layer(0).data_param().has_scale());
+  EXPECT_EQ(param.layer(1).type(), "InnerProduct");
+  ASSERT_EQ(param.layer(1).param_size(), 2);
+  EXPECT_EQ(param.layer(1).param(0).name(), "shared_w");
+  EXPECT_FLOAT_EQ(param.layer(1).param(1).lr_mult(), 2.f);
+  EXPECT_FLOAT_EQ(param.layer(1).param(1).decay_mult(), 0.f);
+  EXPECT_EQ(param.layer(1).inner_product_param().num_output(), 10u);
+  EXPECT_EQ(param.layer(2).type(), "SoftmaxWithLoss");
+  EXPECT_FLOAT_EQ(param.layer(2).loss_weight(0), 2.f);
+}
+
+TEST(UpgradeTest, MixedV1AndV2IsRefused) {
+  const std::string path = WriteTemp("mixed.prototxt", R"(
+layers { name: "a" type: RELU }
+layer { name: "b" type: "ReLU" }
+)");
+  EXPECT_THROW(ReadNetParamFromTextFile(path), ConfigError);
+}
+
+TEST(UpgradeTest, SolverEmbeddedV1NetIsUpgraded) {
+  const std::string path = WriteTemp("embedded_solver.prototxt", R"(
+base_lr: 0.1
+net_param { layers { name: "r" type: RELU bottom: "x" top: "x" } }
+)");
+  SolverParameter solver = ReadSolverParamFromTextFile(path);
+  ASSERT_EQ(solver.net_param().layer_size(), 1);
+  EXPECT_EQ(solver.net_param().layer(0).type(), "ReLU");
+}
+
+}  // namespace
+}  // namespace moka

@@ -1,0 +1,80 @@
+#pragma once
+// Data layer: reads Datum records from an LMDB database in key order (after an optional random
+// skip of up to rand_skip records), wrapping around at the end, and produces
+//   top[0] = transform(datum) for batch_size records   (batch_size x C x H' x W')
+//   top[1] = datum.label                                 (batch_size), when a second top is given
+// A background thread keeps up to `prefetch` batches ready. Transform randomness (crop offsets,
+// mirror flips) comes from a stream seeded by the context at LayerSetUp, so a solver's
+// random_seed makes runs repeatable.
+#include <atomic>
+#include <condition_variable>
+#include <exception>
+#include <memory>
+#include <mutex>
+#include <random>
+#include <thread>
+#include <vector>
+
+#include "data_transformer.hpp"
+#include "db.hpp"
+#include "layer.hpp"
+
+namespace moka {
+
+template <typename Dtype>
+class DataLayer : public Layer<Dtype> {
+ public:
+  using typename Layer<Dtype>::BlobVec;
+
+  explicit DataLayer(const LayerParameter& param) : Layer<Dtype>(param) {}
+  ~DataLayer() override;
+
+  void LayerSetUp(const BlobVec& bottom, const BlobVec& top) override;
+  /// Tops take the shape of each batch in Forward.
+  void Reshape(const BlobVec& bottom, const BlobVec& top) override {}
+
+  const char* type() const override { return "Data"; }
+  int ExactNumBottomBlobs() const override { return 0; }
+  int MinTopBlobs() const override { return 1; }
+  int MaxTopBlobs() const override { return 2; }
+
+ protected:
+  void Forward_cpu(const BlobVec& bottom, const BlobVec& top) override;
+  void Backward_cpu(const BlobVec& top, const std::vector<bool>& propagate_down,
+                    const BlobVec& bottom) override {}
+
+ private:
+  struct Batch {
+    Blob<Dtype> data;
+    Blob<Dtype> label;
+  };
+
+  void StartPrefetch();
+  void StopPrefetch();
+  void PrefetchLoop();
+  void LoadBatch(Batch* batch);
+  /// The cursor's record, parsed into datum_.
+  void ReadDatum();
+
+  int batch_size_ = 0;
+  bool output_labels_ = false;
+  std::unique_ptr<DataTransformer<Dtype>> transformer_;
+  std::unique_ptr<db::LmdbReader> db_;
+  std::unique_ptr<db::LmdbCursor> cursor_;  // used only by the prefetch thread once it runs
+  std::mt19937_64 rng_;                     // likewise
+  Datum datum_;                             // likewise
+
+  // A ring of batches: slots [head_, head_ + filled_) are ready for Forward, the next one is
+  // being filled by the prefetch thread.
+  std::vector<std::unique_ptr<Batch>> ring_;
+  size_t head_ = 0;
+  size_t filled_ = 0;
+  std::atomic<bool> stop_{false};
+  std::exception_ptr error_;  // what ended the prefetch thread, rethrown by Forward
+  std::mutex mutex_;
+  std::condition_variable batch_ready_;
+  std::condition_variable slot_free_;
+  std::thread thread_;
+};
+
+}  // namespace moka

@@ -1,0 +1,32 @@
+#pragma once
+#include <vector>
+
+#include "layers/neuron.hpp"
+
+namespace moka {
+
+/// Inverted dropout with ratio p. TRAIN: y = x * m / (1 - p), m ~ Bernoulli(1 - p) drawn per
+/// element from the context's stream, and dx = dy * m / (1 - p) with the same mask. TEST: y = x.
+template <typename Dtype>
+class DropoutLayer : public NeuronLayer<Dtype> {
+ public:
+  using typename Layer<Dtype>::BlobVec;
+  explicit DropoutLayer(const LayerParameter& param) : NeuronLayer<Dtype>(param) {}
+  const char* type() const override { return "Dropout"; }
+
+  void LayerSetUp(const BlobVec& bottom, const BlobVec& top) override;
+  void Reshape(const BlobVec& bottom, const BlobVec& top) override;
+
+ protected:
+  void Forward_cpu(const BlobVec& bottom, const BlobVec& top) override;
+  void Backward_cpu(const BlobVec& top, const std::vector<bool>& propagate_down,
+                    const BlobVec& bottom) override;
+
+ private:
+  Dtype ratio_ = 0;
+  Dtype scale_ = 1;
+  /// The mask of the last TRAIN forward, which backward must reuse.
+  std::vector<unsigned int> mask_;
+};
+
+}  // namespace moka

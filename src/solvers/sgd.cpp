@@ -1,0 +1,139 @@
+#include "solvers/sgd.hpp"
+
+#include <glog/logging.h>
+
+#include <cmath>
+
+#include "lr_policy.hpp"
+#include "math_functions.hpp"
+#include "proto_io.hpp"
+#include "solver_registry.hpp"
+
+namespace moka {
+
+template <typename Dtype>
+SgdSolver<Dtype>::SgdSolver(const SolverParameter& param, std::shared_ptr<Context> context)
+    : Solver<Dtype>(param, std::move(context)) {
+  const std::string& regularization = this->param_.regularization_type();
+  MOKA_CHECK(regularization == "L2" || regularization == "L1", ConfigError,
+             "unknown regularization_type '" << regularization << "' (known: L1, L2)");
+  for (const Blob<Dtype>* param_blob : this->net_->learnable_params()) {
+    history_.push_back(std::make_shared<Blob<Dtype>>(param_blob->shape()));
+    update_.push_back(std::make_shared<Blob<Dtype>>(param_blob->shape()));
+    temp_.push_back(std::make_shared<Blob<Dtype>>(param_blob->shape()));
+  }
+  for (auto& blob : history_) blob->set_data(Dtype(0));
+}
+
+template <typename Dtype>
+void SgdSolver<Dtype>::AddHistorySet() {
+  for (const Blob<Dtype>* param_blob : this->net_->learnable_params()) {
+    history_.push_back(std::make_shared<Blob<Dtype>>(param_blob->shape()));
+    history_.back()->set_data(Dtype(0));
+  }
+}
+
+template <typename Dtype>
+Dtype SgdSolver<Dtype>::GetLearningRate() {
+  return LearningRate<Dtype>(this->param_, this->iter_, &this->current_step_);
+}
+
+template <typename Dtype>
+void SgdSolver<Dtype>::ApplyUpdate() {
+  const Dtype rate = GetLearningRate();
+  if (this->param_.display() > 0 && this->iter_ % this->param_.display() == 0) {
+    LOG(INFO) << "Iteration " << this->iter_ << ", lr = " << rate;
+  }
+  ClipGradients();
+  for (int param_id = 0; param_id < num_params(); ++param_id) {
+    Normalize(param_id);
+    Regularize(param_id);
+    ComputeUpdateValue(param_id, rate);
+  }
+  this->net_->Update();
+}
+
+template <typename Dtype>
+void SgdSolver<Dtype>::ClipGradients() {
+  const Dtype clip_gradients = this->param_.clip_gradients();
+  if (clip_gradients < 0) return;
+  const auto& params = this->net_->learnable_params();
+  Dtype sumsq_diff = 0;
+  for (const Blob<Dtype>* param_blob : params) sumsq_diff += param_blob->sumsq_diff();
+  const Dtype l2norm_diff = std::sqrt(sumsq_diff);
+  if (l2norm_diff > clip_gradients) {
+    const Dtype scale_factor = clip_gradients / l2norm_diff;
+    LOG(INFO) << "Gradient clipping: scaling down gradients (L2 norm " << l2norm_diff << " > "
+              << clip_gradients << ") by scale factor " << scale_factor;
+    for (Blob<Dtype>* param_blob : params) param_blob->scale_diff(scale_factor);
+  }
+}
+
+template <typename Dtype>
+void SgdSolver<Dtype>::Normalize(int param_id) {
+  if (this->param_.iter_size() == 1) return;
+  Blob<Dtype>* param_blob = this->net_->learnable_params()[param_id];
+  const Dtype normalization = Dtype(1) / this->param_.iter_size();
+  cpu_scal(param_blob->count(), normalization, param_blob->mutable_cpu_diff());
+}
+
+template <typename Dtype>
+void SgdSolver<Dtype>::Regularize(int param_id) {
+  Blob<Dtype>* param_blob = this->net_->learnable_params()[param_id];
+  const Dtype weight_decay = this->param_.weight_decay();
+  const Dtype local_decay = weight_decay * this->net_->params_weight_decay()[param_id];
+  if (local_decay == 0) return;
+  const int count = param_blob->count();
+  if (this->param_.regularization_type() == "L2") {
+    cpu_axpy(count, local_decay, param_blob->cpu_data(), param_blob->mutable_cpu_diff());
+  } else {
+    Dtype* sign = temp_[param_id]->mutable_cpu_data();
+    cpu_sign(count, param_blob->cpu_data(), sign);
+    cpu_axpy(count, local_decay, static_cast<const Dtype*>(sign), param_blob->mutable_cpu_diff());
+  }
+}
+
+template <typename Dtype>
+void SgdSolver<Dtype>::ComputeUpdateValue(int param_id, Dtype rate) {
+  Blob<Dtype>* param_blob = this->net_->learnable_params()[param_id];
+  const Dtype momentum = this->param_.momentum();
+  const Dtype local_rate = rate * this->net_->params_lr()[param_id];
+  const int count = param_blob->count();
+  Dtype* velocity = history_[param_id]->mutable_cpu_data();
+  cpu_axpby(count, local_rate, param_blob->cpu_diff(), momentum, velocity);
+  cpu_copy(count, static_cast<const Dtype*>(velocity), param_blob->mutable_cpu_diff());
+}
+
+template <typename Dtype>
+void SgdSolver<Dtype>::SnapshotSolverState(const std::string& model_filename) {
+  SolverState state;
+  state.set_iter(this->iter_);
+  state.set_learned_net(model_filename);
+  state.set_current_step(this->current_step_);
+  for (const auto& blob : history_) blob->ToProto(state.add_history());
+  const std::string filename = this->SnapshotFilename(".solverstate");
+  LOG(INFO) << "Snapshotting solver state to binary proto file " << filename;
+  WriteProtoToBinaryFile(state, filename);
+}
+
+template <typename Dtype>
+void SgdSolver<Dtype>::RestoreSolverState(const SolverState& state) {
+  MOKA_CHECK(state.history_size() == static_cast<int>(history_.size()), IoError,
+             "the solver state holds " << state.history_size() << " history blobs, but this "
+                                       << type() << " solver keeps " << history_.size()
+                                       << " (was it written by another solver type or net?)");
+  for (int i = 0; i < state.history_size(); ++i) {
+    MOKA_CHECK(history_[i]->ShapeEquals(state.history(i)), ShapeError,
+               "solver state history blob " << i << " has shape "
+                                            << ShapeString(BlobProtoShape(state.history(i)))
+                                            << ", but the parameter it belongs to has shape "
+                                            << history_[i]->shape_string());
+  }
+  LOG(INFO) << "SGDSolver: restoring history";
+  for (int i = 0; i < state.history_size(); ++i) history_[i]->FromProto(state.history(i), false);
+}
+
+MOKA_INSTANTIATE_CLASS(SgdSolver);
+MOKA_REGISTER_SOLVER(SGD, SgdSolver);
+
+}  // namespace moka
