@@ -8,7 +8,7 @@
 namespace moka {
 
 const std::vector<std::string>& LearningRatePolicies() {
-  static const std::vector<std::string> policies = {"fixed", "step",  "exp",    "inv",
+  static const std::vector<std::string> policies = {"fixed",     "step", "exp",    "inv",
                                                     "multistep", "poly", "sigmoid"};
   return policies;
 }
@@ -21,8 +21,9 @@ void CheckGamma(const SolverParameter& param) {
 }
 
 void CheckStepsize(const SolverParameter& param) {
-  MOKA_CHECK(param.stepsize() > 0, ConfigError,
-             "lr_policy '" << param.lr_policy() << "' needs stepsize > 0, got " << param.stepsize());
+  MOKA_CHECK(
+      param.stepsize() > 0, ConfigError,
+      "lr_policy '" << param.lr_policy() << "' needs stepsize > 0, got " << param.stepsize());
 }
 
 }  // namespace

@@ -82,8 +82,9 @@ template <typename Dtype>
 void Solver<Dtype>::CheckSnapshotSettings() const {
   if (param_.snapshot_format() == SolverParameter::HDF5 &&
       (param_.snapshot() > 0 || param_.snapshot_after_train())) {
-    MOKA_THROW(ConfigError, "HDF5 snapshots are not built yet (snapshot_format: HDF5); use "
-                            "BINARYPROTO");
+    MOKA_THROW(ConfigError,
+               "HDF5 snapshots are not built yet (snapshot_format: HDF5); use "
+               "BINARYPROTO");
   }
   if (param_.snapshot() <= 0) return;
   MOKA_CHECK(param_.has_snapshot_prefix(), ConfigError,
@@ -105,9 +106,9 @@ void Solver<Dtype>::InitTrainNet() {
   const char* field_names = "net, net_param, train_net, train_net_param";
   MOKA_CHECK(num_train_nets >= 1, ConfigError,
              "the solver must name a train net with one of: " << field_names);
-  MOKA_CHECK(num_train_nets <= 1, ConfigError,
-             "the solver names " << num_train_nets << " train nets; give exactly one of: "
-                                 << field_names);
+  MOKA_CHECK(
+      num_train_nets <= 1, ConfigError,
+      "the solver names " << num_train_nets << " train nets; give exactly one of: " << field_names);
   NetParameter net_param;
   if (param_.has_train_net_param()) {
     LOG(INFO) << "Creating training net specified in train_net_param.";
@@ -154,8 +155,7 @@ void Solver<Dtype>::InitTestNets() {
   // remaining test_iter entry.
   if (has_net_param || has_net_file) {
     MOKA_CHECK(param_.test_iter_size() >= num_test_nets, ConfigError,
-               "test_iter must be given for each test net: " << num_test_nets
-                                                             << " test nets but "
+               "test_iter must be given for each test net: " << num_test_nets << " test nets but "
                                                              << param_.test_iter_size()
                                                              << " test_iter entries");
   } else {
@@ -431,8 +431,8 @@ void Solver<Dtype>::Restore(const std::string& state_file) {
   if (state.has_learned_net()) {
     const std::string weights = ResolveLearnedNet(state.learned_net(), state_file);
     MOKA_CHECK(FileExists(weights), IoError,
-               "solver state '" << state_file << "' names the weights file '"
-                                << state.learned_net() << "', which does not exist");
+               "solver state '" << state_file << "' names the weights file '" << state.learned_net()
+                                << "', which does not exist");
     net_->CopyTrainedLayersFrom(weights);
   }
   RestoreSolverState(state);

@@ -40,8 +40,8 @@ std::shared_ptr<Solver<Dtype>> SolverRegistry<Dtype>::Create(const SolverParamet
   if (found == Table().end()) {
     std::ostringstream known;
     for (const auto& type : Types()) known << (known.tellp() > 0 ? ", " : "") << type;
-    MOKA_THROW(ConfigError, "unknown solver type '" << upgraded.type() << "' (known: "
-                                                    << known.str() << ")");
+    MOKA_THROW(ConfigError,
+               "unknown solver type '" << upgraded.type() << "' (known: " << known.str() << ")");
   }
   return found->second(upgraded, std::move(context));
 }

@@ -40,13 +40,13 @@ struct SolverRegistration {
 }  // namespace moka
 
 /// Registers class template `Class` under the type string "type_name".
-#define MOKA_REGISTER_SOLVER(type_name, Class)                                                   \
-  template <typename Dtype>                                                                      \
-  std::shared_ptr<::moka::Solver<Dtype>> MokaCreate##type_name##Solver(                          \
-      const ::moka::SolverParameter& param, std::shared_ptr<::moka::Context> context) {          \
-    return std::make_shared<Class<Dtype>>(param, std::move(context));                            \
-  }                                                                                              \
-  static ::moka::SolverRegistration<float> moka_solver_registration_float_##type_name(           \
-      #type_name, MokaCreate##type_name##Solver<float>);                                         \
-  static ::moka::SolverRegistration<double> moka_solver_registration_double_##type_name(         \
+#define MOKA_REGISTER_SOLVER(type_name, Class)                                           \
+  template <typename Dtype>                                                              \
+  std::shared_ptr<::moka::Solver<Dtype>> MokaCreate##type_name##Solver(                  \
+      const ::moka::SolverParameter& param, std::shared_ptr<::moka::Context> context) {  \
+    return std::make_shared<Class<Dtype>>(param, std::move(context));                    \
+  }                                                                                      \
+  static ::moka::SolverRegistration<float> moka_solver_registration_float_##type_name(   \
+      #type_name, MokaCreate##type_name##Solver<float>);                                 \
+  static ::moka::SolverRegistration<double> moka_solver_registration_double_##type_name( \
       #type_name, MokaCreate##type_name##Solver<double>)

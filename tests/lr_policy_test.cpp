@@ -23,7 +23,8 @@ class LrPolicyTest : public ::testing::Test {
     // The solver fields are floats, so even double rates carry float rounding; float rates also
     // lose digits to the cancellation in 1 - iter/max_iter near the end of a poly schedule.
     const double tolerance = sizeof(Dtype) == 4 ? 2e-5 : 1e-6;
-    EXPECT_NEAR(expected, actual, tolerance * std::abs(expected) + 1e-15) << "at iteration " << iter;
+    EXPECT_NEAR(expected, actual, tolerance * std::abs(expected) + 1e-15)
+        << "at iteration " << iter;
   }
 };
 
@@ -46,7 +47,8 @@ TYPED_TEST(LrPolicyTest, Step) {
 
 TYPED_TEST(LrPolicyTest, Exp) {
   const auto param = ParseSolver("lr_policy: 'exp' base_lr: 0.2 gamma: 0.9");
-  for (int iter : {0, 1, 4, 25}) this->ExpectRate(0.2 * std::pow(0.9, iter), this->Rate(param, iter), iter);
+  for (int iter : {0, 1, 4, 25})
+    this->ExpectRate(0.2 * std::pow(0.9, iter), this->Rate(param, iter), iter);
 }
 
 TYPED_TEST(LrPolicyTest, Inv) {
@@ -72,8 +74,8 @@ TYPED_TEST(LrPolicyTest, MultiStep) {
 TYPED_TEST(LrPolicyTest, MultiStepAdvancesOneBoundaryPerCall) {
   // Caffe moves at most one stepvalue per iteration, so a jump lags behind (and a resumed
   // current_step carries the position).
-  const auto param = ParseSolver(
-      "lr_policy: 'multistep' base_lr: 1 gamma: 0.5 stepvalue: 2 stepvalue: 4");
+  const auto param =
+      ParseSolver("lr_policy: 'multistep' base_lr: 1 gamma: 0.5 stepvalue: 2 stepvalue: 4");
   int step = 0;
   LearningRate<TypeParam>(param, 10, &step);
   EXPECT_EQ(1, step);

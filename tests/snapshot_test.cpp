@@ -67,8 +67,8 @@ TYPED_TEST(SnapshotTest, ResumeEqualsUninterruptedRun) {
       "iter_size: 2"};
   for (const std::string& fields : cases) {
     SCOPED_TRACE(fields);
-    const SolverParameter base =
-        MakeSolverParam(TinyNet(), fields + " random_seed: 5 max_iter: 6 snapshot_after_train: false");
+    const SolverParameter base = MakeSolverParam(
+        TinyNet(), fields + " random_seed: 5 max_iter: 6 snapshot_after_train: false");
 
     auto whole = MakeTinySolver<TypeParam>(base);
     const std::vector<TypeParam> whole_losses = RunSteps(whole.get(), 6);
@@ -107,9 +107,10 @@ TYPED_TEST(SnapshotTest, ResumeEqualsUninterruptedRun) {
 }
 
 TYPED_TEST(SnapshotTest, SnapshotFilesHoldCaffesMessages) {
-  SolverParameter param = MakeSolverParam(
-      TinyNet(), "type: 'Adam' base_lr: 0.01 lr_policy: 'fixed' random_seed: 2 max_iter: 4 "
-                 "snapshot: 2 snapshot_diff: true");
+  SolverParameter param =
+      MakeSolverParam(TinyNet(),
+                      "type: 'Adam' base_lr: 0.01 lr_policy: 'fixed' random_seed: 2 max_iter: 4 "
+                      "snapshot: 2 snapshot_diff: true");
   param.set_snapshot_prefix(this->Path("adam"));
   auto solver = MakeTinySolver<TypeParam>(param);
   solver->Solve();
@@ -146,8 +147,8 @@ TYPED_TEST(SnapshotTest, SnapshotFilesHoldCaffesMessages) {
 }
 
 TYPED_TEST(SnapshotTest, FinalSnapshotAfterTrain) {
-  SolverParameter param =
-      MakeSolverParam(TinyNet(), "type: 'SGD' base_lr: 0.01 lr_policy: 'fixed' max_iter: 5 snapshot: 2");
+  SolverParameter param = MakeSolverParam(
+      TinyNet(), "type: 'SGD' base_lr: 0.01 lr_policy: 'fixed' max_iter: 5 snapshot: 2");
   param.set_snapshot_prefix(this->Path("final"));
   auto solver = MakeTinySolver<TypeParam>(param);
   solver->Solve();
@@ -158,9 +159,10 @@ TYPED_TEST(SnapshotTest, FinalSnapshotAfterTrain) {
 }
 
 TYPED_TEST(SnapshotTest, RestoreFindsWeightsBesideMovedState) {
-  SolverParameter param = MakeSolverParam(
-      TinyNet(), "type: 'SGD' base_lr: 0.1 momentum: 0.9 lr_policy: 'fixed' random_seed: 4 "
-                 "max_iter: 2 snapshot_after_train: true");
+  SolverParameter param =
+      MakeSolverParam(TinyNet(),
+                      "type: 'SGD' base_lr: 0.1 momentum: 0.9 lr_policy: 'fixed' random_seed: 4 "
+                      "max_iter: 2 snapshot_after_train: true");
   param.set_snapshot_prefix(this->Path("orig"));
   auto solver = MakeTinySolver<TypeParam>(param);
   solver->Solve();
@@ -231,8 +233,7 @@ TYPED_TEST(SnapshotTest, Hdf5IsNotBuiltYet) {
     SolverRegistry<TypeParam>::Create(param);
     FAIL() << "expected ConfigError";
   } catch (const ConfigError& error) {
-    EXPECT_NE(std::string(error.what()).find("HDF5 snapshots are not built yet"),
-              std::string::npos)
+    EXPECT_NE(std::string(error.what()).find("HDF5 snapshots are not built yet"), std::string::npos)
         << error.what();
   }
   const SolverParameter binary =

@@ -91,7 +91,8 @@ TYPED_TEST(SolverTest, SolverSpecificChecks) {
 }
 
 TYPED_TEST(SolverTest, TrainNetMustBeGivenExactlyOnce) {
-  const std::string none = ErrorText([] { SolverRegistry<TypeParam>::Create(ParseSolver("base_lr: 0.1")); });
+  const std::string none =
+      ErrorText([] { SolverRegistry<TypeParam>::Create(ParseSolver("base_lr: 0.1")); });
   EXPECT_NE(none.find("train net"), std::string::npos) << none;
   SolverParameter two = MakeSolverParam(ConstantDataNet(), "base_lr: 0.1");
   *two.mutable_train_net_param() = ParseNet(ConstantDataNet());
@@ -130,8 +131,9 @@ TYPED_TEST(SolverTest, NetStatesFollowPhaseAndSolverStates) {
             include { phase: TEST } }
   )";
   SolverParameter param = MakeSolverParam(
-      net, "base_lr: 0.1 test_interval: 10 test_iter: 1 test_iter: 1 "
-           "train_state { stage: 'extra' } test_state { } test_state { stage: 'extra' }");
+      net,
+      "base_lr: 0.1 test_interval: 10 test_iter: 1 test_iter: 1 "
+      "train_state { stage: 'extra' } test_state { } test_state { stage: 'extra' }");
   auto solver = SolverRegistry<TypeParam>::Create(param);
   const Net<TypeParam>& train = *solver->net();
   EXPECT_EQ(TRAIN, train.phase());
@@ -149,9 +151,7 @@ TYPED_TEST(SolverTest, NetStatesFollowPhaseAndSolverStates) {
 }
 
 TYPED_TEST(SolverTest, NetFilesAreRelativeToTheWorkingDirectory) {
-  {
-    std::ofstream(this->Path("net.prototxt")) << ConstantDataNet();
-  }
+  { std::ofstream(this->Path("net.prototxt")) << ConstantDataNet(); }
   const std::string saved = std::filesystem::current_path().string();
   std::filesystem::current_path(this->dir_.path());
   std::string error;
@@ -211,7 +211,8 @@ TYPED_TEST(SolverTest, LogLinesMatchCaffe) {
   EXPECT_TRUE(capture.Contains("Iteration 0, Testing net (#0)"));
   EXPECT_TRUE(capture.Contains("Iteration 2, Testing net (#0)"));
   EXPECT_TRUE(capture.Contains("Iteration 4, Testing net (#0)"));
-  const std::regex test_output(R"(^    Test net output #0: loss = [-+0-9.e]+ \(\* 1 = [-+0-9.e]+ loss\)$)");
+  const std::regex test_output(
+      R"(^    Test net output #0: loss = [-+0-9.e]+ \(\* 1 = [-+0-9.e]+ loss\)$)");
   int test_outputs = 0;
   for (const auto& line : capture.lines()) test_outputs += std::regex_match(line, test_output);
   EXPECT_EQ(3, test_outputs);
@@ -225,8 +226,8 @@ TYPED_TEST(SolverTest, LogLinesMatchCaffe) {
 }
 
 TYPED_TEST(SolverTest, SmoothedLossAveragesTheLastIterations) {
-  const SolverParameter single = MakeSolverParam(
-      TinyNet(), "base_lr: 0.1 lr_policy: 'fixed' momentum: 0.5 random_seed: 8");
+  const SolverParameter single =
+      MakeSolverParam(TinyNet(), "base_lr: 0.1 lr_policy: 'fixed' momentum: 0.5 random_seed: 8");
   auto reference = MakeTinySolver<TypeParam>(single);
   std::vector<double> losses;
   for (int i = 0; i < 5; ++i) {
@@ -249,8 +250,8 @@ TYPED_TEST(SolverTest, RandomSeedMakesRunsRepeatable) {
       "dropped");
   auto run = [&](int seed) {
     auto solver = MakeTinySolver<TypeParam>(MakeSolverParam(
-        net, "base_lr: 0.05 lr_policy: 'fixed' momentum: 0.9 random_seed: " +
-                 std::to_string(seed)));
+        net,
+        "base_lr: 0.05 lr_policy: 'fixed' momentum: 0.9 random_seed: " + std::to_string(seed)));
     std::vector<TypeParam> losses;
     for (int i = 0; i < 6; ++i) {
       solver->Step(1);
@@ -279,14 +280,14 @@ TYPED_TEST(SolverTest, DivergenceStopsWithNumericErrorAndKeepsGoodSnapshots) {
     text = error.what();
   }
   std::smatch match;
-  ASSERT_TRUE(std::regex_search(text, match, std::regex(R"(loss is (NaN|infinite) at iteration (\d+))")))
+  ASSERT_TRUE(
+      std::regex_search(text, match, std::regex(R"(loss is (NaN|infinite) at iteration (\d+))")))
       << text;
   const int bad_iter = std::stoi(match[2]);
   EXPECT_EQ(bad_iter, solver->iter());
   EXPECT_GT(bad_iter, 0);
   EXPECT_TRUE(FileExists(this->Path("div_iter_" + std::to_string(bad_iter) + ".solverstate")));
-  EXPECT_FALSE(
-      FileExists(this->Path("div_iter_" + std::to_string(bad_iter + 1) + ".caffemodel")));
+  EXPECT_FALSE(FileExists(this->Path("div_iter_" + std::to_string(bad_iter + 1) + ".caffemodel")));
 }
 
 TYPED_TEST(SolverTest, StopRequestEndsSolveEarlyWithSnapshot) {
@@ -310,22 +311,22 @@ TYPED_TEST(SolverTest, StopRequestEndsSolveEarlyWithSnapshot) {
 }
 
 TYPED_TEST(SolverTest, StopRequestDuringTestInterruptsIt) {
-  SolverParameter param = MakeSolverParam(
-      ConstantDataNet(), "base_lr: 0.01 lr_policy: 'fixed' max_iter: 10 test_iter: 5 "
-                         "test_interval: 5 snapshot_after_train: false");
+  SolverParameter param =
+      MakeSolverParam(ConstantDataNet(),
+                      "base_lr: 0.01 lr_policy: 'fixed' max_iter: 10 test_iter: 5 "
+                      "test_interval: 5 snapshot_after_train: false");
   auto solver = SolverRegistry<TypeParam>::Create(param);
   int polls = 0;
-  solver->set_action_function([&polls] {
-    return ++polls == 2 ? SolverAction::STOP : SolverAction::NONE;
-  });
+  solver->set_action_function(
+      [&polls] { return ++polls == 2 ? SolverAction::STOP : SolverAction::NONE; });
   solver->Solve();
   EXPECT_EQ(0, solver->iter());
   EXPECT_TRUE(solver->requested_early_exit());
 }
 
 TYPED_TEST(SolverTest, WeightsFieldInitialisesTheTrainNet) {
-  SolverParameter param = MakeSolverParam(
-      TinyNet(), "base_lr: 0.1 lr_policy: 'fixed' random_seed: 11 max_iter: 2");
+  SolverParameter param =
+      MakeSolverParam(TinyNet(), "base_lr: 0.1 lr_policy: 'fixed' random_seed: 11 max_iter: 2");
   param.set_snapshot_prefix(this->Path("w"));
   auto trained = MakeTinySolver<TypeParam>(param);
   trained->Solve();

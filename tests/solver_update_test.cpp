@@ -17,7 +17,9 @@ using test::MakeSolverParam;
 using test::MakeTinySolver;
 using test::TinyNet;
 
-double Sign(double x) { return (0 < x) - (x < 0); }
+double Sign(double x) {
+  return (0 < x) - (x < 0);
+}
 
 template <typename Dtype>
 class SolverUpdateTest : public ::testing::Test {
@@ -28,9 +30,9 @@ class SolverUpdateTest : public ::testing::Test {
   /// Returns how many iterations had their gradients clipped.
   int CheckUpdates(const std::string& fields, int iterations = 3) {
     test::QuietLogs quiet;
-    const SolverParameter param =
-        MakeSolverParam(TinyNet(), "random_seed: 1701 " + fields +
-                                        (fields.find("base_lr") == std::string::npos ? " base_lr: 0.1" : ""));
+    const SolverParameter param = MakeSolverParam(
+        TinyNet(), "random_seed: 1701 " + fields +
+                       (fields.find("base_lr") == std::string::npos ? " base_lr: 0.1" : ""));
     auto solver = MakeTinySolver<Dtype>(param);
     const SolverParameter& p = solver->param();
     Net<Dtype>& net = *solver->net();
@@ -58,11 +60,13 @@ class SolverUpdateTest : public ::testing::Test {
       }
       if (p.clip_gradients() >= 0) {
         double sumsq = 0;
-        for (const auto& g : grad) for (double v : g) sumsq += v * v;
+        for (const auto& g : grad)
+          for (double v : g) sumsq += v * v;
         const double norm = std::sqrt(sumsq);
         if (norm > p.clip_gradients()) {
           ++clipped;
-          for (auto& g : grad) for (double& v : g) v *= p.clip_gradients() / norm;
+          for (auto& g : grad)
+            for (double& v : g) v *= p.clip_gradients() / norm;
         }
       }
       double rate = p.base_lr();
@@ -199,8 +203,8 @@ TYPED_TEST(SolverUpdateTest, AdaDelta) {
 }
 
 TYPED_TEST(SolverUpdateTest, Adam) {
-  this->CheckUpdates(
-      "type: 'Adam' lr_policy: 'fixed' base_lr: 0.01 momentum: 0.9 momentum2: 0.999", 4);
+  this->CheckUpdates("type: 'Adam' lr_policy: 'fixed' base_lr: 0.01 momentum: 0.9 momentum2: 0.999",
+                     4);
 }
 
 TYPED_TEST(SolverUpdateTest, AdamWithDecayIterSizeAndClipping) {
@@ -219,9 +223,10 @@ TYPED_TEST(SolverUpdateTest, LrMultZeroFreezesParameter) {
                                   bias_filler { type: "constant" value: 0.1 } } }
     layer { name: "loss" type: "EuclideanLoss" bottom: "out" bottom: "label" top: "loss" }
   )";
-  auto solver = MakeTinySolver<TypeParam>(MakeSolverParam(
-      net, "type: 'SGD' random_seed: 3 base_lr: 0.1 lr_policy: 'fixed' momentum: 0.9 "
-           "weight_decay: 0.1"));
+  auto solver = MakeTinySolver<TypeParam>(
+      MakeSolverParam(net,
+                      "type: 'SGD' random_seed: 3 base_lr: 0.1 lr_policy: 'fixed' momentum: 0.9 "
+                      "weight_decay: 0.1"));
   const auto before = test::ParamValues(*solver->net());
   solver->Step(3);
   const auto after = test::ParamValues(*solver->net());

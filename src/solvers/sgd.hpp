@@ -85,7 +85,8 @@ class RmsPropSolver : public SgdSolver<Dtype> {
 };
 
 /// AdaDelta, with momentum as the decay rho:  h = rho * h + (1 - rho) * g^2;
-/// u = g * sqrt((h2 + delta) / (h + delta));  h2 = rho * h2 + (1 - rho) * u^2;  step = local_rate * u.
+/// u = g * sqrt((h2 + delta) / (h + delta));  h2 = rho * h2 + (1 - rho) * u^2;  step = local_rate *
+/// u.
 template <typename Dtype>
 class AdaDeltaSolver : public SgdSolver<Dtype> {
  public:
