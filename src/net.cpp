@@ -126,7 +126,10 @@ void Net<Dtype>::Init(const NetParameter& in_param) {
       memory_used += top_vecs_[layer_id][top_id]->count();
     }
 
-    const int param_size = layer_param->param_size();
+    // The layer's own copy of its definition: a layer may add ParamSpecs in setup (BatchNorm
+    // pins its statistics to lr_mult 0 that way).
+    const LayerParameter& layer_spec = layer.layer_param();
+    const int param_size = layer_spec.param_size();
     const int num_param_blobs = static_cast<int>(layer.blobs().size());
     MOKA_CHECK(param_size <= num_param_blobs, ConfigError,
                "layer '" << layer_param->name() << "' (" << layer_param->type() << ") has "
@@ -134,7 +137,7 @@ void Net<Dtype>::Init(const NetParameter& in_param) {
                          << " parameter blob(s)");
     const ParamSpec default_spec;
     for (int param_id = 0; param_id < num_param_blobs; ++param_id) {
-      const ParamSpec& spec = param_id < param_size ? layer_param->param(param_id) : default_spec;
+      const ParamSpec& spec = param_id < param_size ? layer_spec.param(param_id) : default_spec;
       const bool param_need_backward = spec.lr_mult() != 0;
       need_backward |= param_need_backward;
       layer.set_param_propagate_down(param_id, param_need_backward);

@@ -11,10 +11,13 @@ namespace {
 
 // Every layer type implemented so far. Adding a layer adds its name here.
 const std::vector<std::string> kImplementedTypes = {
-    "Accuracy", "Concat",  "Convolution", "Data",    "Dropout",      "DummyData",
-    "Eltwise",  "EuclideanLoss", "Flatten", "InnerProduct", "Input", "LRN",
-    "Pooling",  "ReLU",    "Reshape",     "Sigmoid", "SigmoidCrossEntropyLoss", "Silence",
-    "Softmax",  "SoftmaxWithLoss", "Split", "TanH"};
+    "AbsVal", "Accuracy", "ArgMax", "BatchNorm", "BatchReindex", "Bias", "BNLL", "Clip", "Concat",
+    "ContrastiveLoss", "Convolution", "Crop", "Data", "Dropout", "DummyData", "Eltwise", "ELU",
+    "Embed", "EuclideanLoss", "Exp", "Filter", "Flatten", "HingeLoss", "InfogainLoss",
+    "InnerProduct", "Input", "Log", "LRN", "MultinomialLogisticLoss", "MVN", "Parameter", "Pooling",
+    "Power", "PReLU", "Reduction", "ReLU", "Reshape", "Scale", "Sigmoid", "SigmoidCrossEntropyLoss",
+    "Silence", "Slice", "Softmax", "SoftmaxWithLoss", "Split", "Swish", "TanH", "Threshold", "Tile"
+};
 
 TEST(RegistryTest, HoldsEveryImplementedType) {
   for (const auto& type : kImplementedTypes) {

@@ -1,0 +1,28 @@
+#pragma once
+#include "layers/loss.hpp"
+
+namespace moka {
+
+/// Negative log-likelihood of given probabilities: loss = -sum_n log(max(p[n, l_n], 1e-20)) / N,
+/// for N samples of D probabilities p (already normalised, e.g. by a Softmax layer).
+template <typename Dtype>
+class MultinomialLogisticLossLayer : public LossLayer<Dtype> {
+ public:
+  using typename Layer<Dtype>::BlobVec;
+  explicit MultinomialLogisticLossLayer(const LayerParameter& param) : LossLayer<Dtype>(param) {}
+  void Reshape(const BlobVec& bottom, const BlobVec& top) override;
+  const char* type() const override { return "MultinomialLogisticLoss"; }
+
+ protected:
+  void Forward_cpu(const BlobVec& bottom, const BlobVec& top) override;
+  void Backward_cpu(const BlobVec& top, const std::vector<bool>& propagate_down,
+                    const BlobVec& bottom) override;
+
+ private:
+  int LabelAt(const Dtype* labels, int n, int dim) const;
+};
+
+/// Floor under probabilities before taking logs (Caffe's kLOG_THRESHOLD).
+constexpr double kLogThreshold = 1e-20;
+
+}  // namespace moka
