@@ -1,4 +1,5 @@
 #pragma once
+#include <string>
 #include <vector>
 
 #include "layer.hpp"
@@ -17,6 +18,10 @@ class AccuracyLayer : public Layer<Dtype> {
   using typename Layer<Dtype>::BlobVec;
   explicit AccuracyLayer(const LayerParameter& param) : Layer<Dtype>(param) {}
   const char* type() const override { return "Accuracy"; }
+  /// On a GPU context the metric is computed on the host from the scores ("host").
+  std::string engine() const override {
+    return this->context_ != nullptr && this->context_->on_gpu() ? "host" : "caffe";
+  }
 
   void LayerSetUp(const BlobVec& bottom, const BlobVec& top) override;
   void Reshape(const BlobVec& bottom, const BlobVec& top) override;
@@ -30,6 +35,11 @@ class AccuracyLayer : public Layer<Dtype> {
   /// Refuses any gradient request; otherwise does nothing.
   void Backward_cpu(const BlobVec& top, const std::vector<bool>& propagate_down,
                     const BlobVec& bottom) override;
+#ifdef MOKA_CUDA
+  void Forward_gpu(const BlobVec& bottom, const BlobVec& top) override;
+  void Backward_gpu(const BlobVec& top, const std::vector<bool>& propagate_down,
+                    const BlobVec& bottom) override;
+#endif
 
  private:
   int top_k_ = 1;

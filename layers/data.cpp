@@ -2,6 +2,9 @@
 
 #include "layer_registry.hpp"
 #include "math_functions.hpp"
+#ifdef MOKA_CUDA
+#include "math_functions_gpu.hpp"
+#endif
 
 namespace moka {
 
@@ -172,6 +175,20 @@ void DataLayer<Dtype>::LoadBatch(Batch* batch) {
 
 template <typename Dtype>
 void DataLayer<Dtype>::Forward_cpu(const BlobVec& bottom, const BlobVec& top) {
+  DeliverBatch(top, false);
+}
+
+#ifdef MOKA_CUDA
+// The batch moves to the device through its own blob (one counted host-to-device copy per top),
+// then into the top on the device: the only host-to-device traffic of a training iteration.
+template <typename Dtype>
+void DataLayer<Dtype>::Forward_gpu(const BlobVec& bottom, const BlobVec& top) {
+  DeliverBatch(top, true);
+}
+#endif
+
+template <typename Dtype>
+void DataLayer<Dtype>::DeliverBatch(const BlobVec& top, bool to_device) {
   MOKA_ASSERT(!ring_.empty());
   std::unique_lock<std::mutex> lock(mutex_);
   batch_ready_.wait(lock, [this] { return filled_ > 0 || error_ != nullptr; });
@@ -182,10 +199,19 @@ void DataLayer<Dtype>::Forward_cpu(const BlobVec& bottom, const BlobVec& top) {
 
   // The prefetch thread never writes the head slot while it counts as filled.
   top[0]->ReshapeLike(batch->data);
-  cpu_copy(batch->data.count(), batch->data.cpu_data(), top[0]->mutable_cpu_data());
-  if (output_labels_) {
-    top[1]->ReshapeLike(batch->label);
-    cpu_copy(batch->label.count(), batch->label.cpu_data(), top[1]->mutable_cpu_data());
+  if (output_labels_) top[1]->ReshapeLike(batch->label);
+  if (to_device) {
+#ifdef MOKA_CUDA
+    gpu_copy(batch->data.count(), batch->data.gpu_data(), top[0]->mutable_gpu_data());
+    if (output_labels_) {
+      gpu_copy(batch->label.count(), batch->label.gpu_data(), top[1]->mutable_gpu_data());
+    }
+#endif
+  } else {
+    cpu_copy(batch->data.count(), batch->data.cpu_data(), top[0]->mutable_cpu_data());
+    if (output_labels_) {
+      cpu_copy(batch->label.count(), batch->label.cpu_data(), top[1]->mutable_cpu_data());
+    }
   }
 
   lock.lock();

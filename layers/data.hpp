@@ -42,6 +42,11 @@ class DataLayer : public Layer<Dtype> {
   void Forward_cpu(const BlobVec& bottom, const BlobVec& top) override;
   void Backward_cpu(const BlobVec& top, const std::vector<bool>& propagate_down,
                     const BlobVec& bottom) override {}
+#ifdef MOKA_CUDA
+  void Forward_gpu(const BlobVec& bottom, const BlobVec& top) override;
+  void Backward_gpu(const BlobVec& top, const std::vector<bool>& propagate_down,
+                    const BlobVec& bottom) override {}
+#endif
 
  private:
   struct Batch {
@@ -49,6 +54,8 @@ class DataLayer : public Layer<Dtype> {
     Blob<Dtype> label;
   };
 
+  /// Hands the next prefetched batch to the tops, on the host or on the device.
+  void DeliverBatch(const BlobVec& top, bool to_device);
   void StartPrefetch();
   void StopPrefetch();
   void PrefetchLoop();

@@ -1,4 +1,5 @@
 #pragma once
+#include <memory>
 #include <vector>
 
 #include "layers/neuron.hpp"
@@ -21,12 +22,21 @@ class DropoutLayer : public NeuronLayer<Dtype> {
   void Forward_cpu(const BlobVec& bottom, const BlobVec& top) override;
   void Backward_cpu(const BlobVec& top, const std::vector<bool>& propagate_down,
                     const BlobVec& bottom) override;
+#ifdef MOKA_CUDA
+  void Forward_gpu(const BlobVec& bottom, const BlobVec& top) override;
+  void Backward_gpu(const BlobVec& top, const std::vector<bool>& propagate_down,
+                    const BlobVec& bottom) override;
+#endif
 
  private:
   Dtype ratio_ = 0;
   Dtype scale_ = 1;
   /// The mask of the last TRAIN forward, which backward must reuse.
   std::vector<unsigned int> mask_;
+#ifdef MOKA_CUDA
+  /// The GPU path's mask: drawn on the host from the same stream as mask_, then copied over.
+  std::unique_ptr<SyncedMemory> gpu_mask_;
+#endif
 };
 
 }  // namespace moka

@@ -71,6 +71,18 @@ void DummyDataLayer<Dtype>::Forward_cpu(const BlobVec& bottom, const BlobVec& to
   }
 }
 
+#ifdef MOKA_CUDA
+
+// Fillers are host code: the tops are refilled on the host from the context's stream, exactly as
+// on the CPU, and move to the device (one counted copy each) when the next layer reads them there.
+// Constant tops were filled once at setup and stay on the device after their first copy.
+template <typename Dtype>
+void DummyDataLayer<Dtype>::Forward_gpu(const BlobVec& bottom, const BlobVec& top) {
+  Forward_cpu(bottom, top);
+}
+
+#endif  // MOKA_CUDA
+
 MOKA_INSTANTIATE_CLASS(DummyDataLayer);
 MOKA_REGISTER_LAYER(DummyData);
 

@@ -1,4 +1,5 @@
 #pragma once
+#include <memory>
 #include <vector>
 
 #include "layer.hpp"
@@ -24,6 +25,11 @@ class EltwiseLayer : public Layer<Dtype> {
   void Forward_cpu(const BlobVec& bottom, const BlobVec& top) override;
   void Backward_cpu(const BlobVec& top, const std::vector<bool>& propagate_down,
                     const BlobVec& bottom) override;
+#ifdef MOKA_CUDA
+  void Forward_gpu(const BlobVec& bottom, const BlobVec& top) override;
+  void Backward_gpu(const BlobVec& top, const std::vector<bool>& propagate_down,
+                    const BlobVec& bottom) override;
+#endif
 
  private:
   EltwiseParameter::EltwiseOp op_ = EltwiseParameter::SUM;
@@ -31,6 +37,10 @@ class EltwiseLayer : public Layer<Dtype> {
   bool stable_prod_grad_ = true;
   /// MAX: index of the bottom that won at each element.
   std::vector<int> max_index_;
+#ifdef MOKA_CUDA
+  /// MAX on the GPU: the winning bottom per element, kept on the device for backward.
+  std::unique_ptr<SyncedMemory> gpu_max_index_;
+#endif
 };
 
 }  // namespace moka

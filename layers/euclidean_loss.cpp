@@ -2,6 +2,9 @@
 
 #include "layer_registry.hpp"
 #include "math_functions.hpp"
+#ifdef MOKA_CUDA
+#include "math_functions_gpu.hpp"
+#endif
 
 namespace moka {
 
@@ -33,6 +36,30 @@ void EuclideanLossLayer<Dtype>::Backward_cpu(const BlobVec& top,
     cpu_scale(bottom[i]->count(), alpha, diff_.cpu_data(), bottom[i]->mutable_cpu_diff());
   }
 }
+
+#ifdef MOKA_CUDA
+
+template <typename Dtype>
+void EuclideanLossLayer<Dtype>::Forward_gpu(const BlobVec& bottom, const BlobVec& top) {
+  const int count = bottom[0]->count();
+  gpu_sub(count, bottom[0]->gpu_data(), bottom[1]->gpu_data(), diff_.mutable_gpu_data());
+  const Dtype dot = gpu_dot(count, diff_.gpu_data(), diff_.gpu_data());
+  top[0]->mutable_cpu_data()[0] = dot / bottom[0]->shape(0) / Dtype(2);
+}
+
+template <typename Dtype>
+void EuclideanLossLayer<Dtype>::Backward_gpu(const BlobVec& top,
+                                             const std::vector<bool>& propagate_down,
+                                             const BlobVec& bottom) {
+  for (int i = 0; i < 2; ++i) {
+    if (!propagate_down[i]) continue;
+    const Dtype sign = i == 0 ? 1 : -1;
+    const Dtype alpha = sign * top[0]->cpu_diff()[0] / bottom[i]->shape(0);
+    gpu_scale(bottom[i]->count(), alpha, diff_.gpu_data(), bottom[i]->mutable_gpu_diff());
+  }
+}
+
+#endif  // MOKA_CUDA
 
 MOKA_INSTANTIATE_CLASS(EuclideanLossLayer);
 MOKA_REGISTER_LAYER(EuclideanLoss);

@@ -3,6 +3,10 @@
 #include "filler.hpp"
 #include "layer_registry.hpp"
 #include "math_functions.hpp"
+#ifdef MOKA_CUDA
+#include "gpu_resources.hpp"
+#include "math_functions_gpu.hpp"
+#endif
 
 namespace moka {
 
@@ -99,6 +103,51 @@ void InnerProductLayer<Dtype>::Backward_cpu(const BlobVec& top,
                     this->blobs_[0]->cpu_data(), Dtype(0), bottom[0]->mutable_cpu_diff());
   }
 }
+
+#ifdef MOKA_CUDA
+
+template <typename Dtype>
+void InnerProductLayer<Dtype>::Forward_gpu(const BlobVec& bottom, const BlobVec& top) {
+  GpuResources& gpu = this->context().gpu();
+  const Dtype* x = bottom[0]->gpu_data();
+  const Dtype* weights = this->blobs_[0]->gpu_data();
+  Dtype* y = top[0]->mutable_gpu_data();
+  gpu_gemm<Dtype>(gpu, Trans::kNo, transpose_ ? Trans::kNo : Trans::kYes, M_, N_, K_, Dtype(1), x,
+                  weights, Dtype(0), y);
+  if (bias_term_) {
+    gpu_gemm<Dtype>(gpu, Trans::kNo, Trans::kNo, M_, N_, 1, Dtype(1), bias_multiplier_.gpu_data(),
+                    this->blobs_[1]->gpu_data(), Dtype(1), y);
+  }
+}
+
+template <typename Dtype>
+void InnerProductLayer<Dtype>::Backward_gpu(const BlobVec& top,
+                                            const std::vector<bool>& propagate_down,
+                                            const BlobVec& bottom) {
+  GpuResources& gpu = this->context().gpu();
+  const Dtype* dy = top[0]->gpu_diff();
+  if (this->param_propagate_down(0)) {
+    const Dtype* x = bottom[0]->gpu_data();
+    Dtype* weight_diff = this->blobs_[0]->mutable_gpu_diff();
+    if (transpose_) {
+      gpu_gemm<Dtype>(gpu, Trans::kYes, Trans::kNo, K_, N_, M_, Dtype(1), x, dy, Dtype(1),
+                      weight_diff);
+    } else {
+      gpu_gemm<Dtype>(gpu, Trans::kYes, Trans::kNo, N_, K_, M_, Dtype(1), dy, x, Dtype(1),
+                      weight_diff);
+    }
+  }
+  if (bias_term_ && this->param_propagate_down(1)) {
+    gpu_gemv<Dtype>(gpu, Trans::kYes, M_, N_, Dtype(1), dy, bias_multiplier_.gpu_data(), Dtype(1),
+                    this->blobs_[1]->mutable_gpu_diff());
+  }
+  if (propagate_down[0]) {
+    gpu_gemm<Dtype>(gpu, Trans::kNo, transpose_ ? Trans::kYes : Trans::kNo, M_, K_, N_, Dtype(1), dy,
+                    this->blobs_[0]->gpu_data(), Dtype(0), bottom[0]->mutable_gpu_diff());
+  }
+}
+
+#endif  // MOKA_CUDA
 
 MOKA_INSTANTIATE_CLASS(InnerProductLayer);
 MOKA_REGISTER_LAYER(InnerProduct);

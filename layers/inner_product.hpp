@@ -1,4 +1,5 @@
 #pragma once
+#include <string>
 #include <vector>
 
 #include "layer.hpp"
@@ -15,7 +16,9 @@ class InnerProductLayer : public Layer<Dtype> {
   using typename Layer<Dtype>::BlobVec;
   explicit InnerProductLayer(const LayerParameter& param) : Layer<Dtype>(param) {}
   const char* type() const override { return "InnerProduct"; }
-  std::string engine() const override { return "blas"; }
+  std::string engine() const override {
+    return this->context_ != nullptr && this->context_->on_gpu() ? "cublas" : "blas";
+  }
   int ExactNumBottomBlobs() const override { return 1; }
   int ExactNumTopBlobs() const override { return 1; }
 
@@ -26,6 +29,11 @@ class InnerProductLayer : public Layer<Dtype> {
   void Forward_cpu(const BlobVec& bottom, const BlobVec& top) override;
   void Backward_cpu(const BlobVec& top, const std::vector<bool>& propagate_down,
                     const BlobVec& bottom) override;
+#ifdef MOKA_CUDA
+  void Forward_gpu(const BlobVec& bottom, const BlobVec& top) override;
+  void Backward_gpu(const BlobVec& top, const std::vector<bool>& propagate_down,
+                    const BlobVec& bottom) override;
+#endif
 
  private:
   int M_ = 0;

@@ -28,6 +28,11 @@ class LRNLayer : public Layer<Dtype> {
   void Forward_cpu(const BlobVec& bottom, const BlobVec& top) override;
   void Backward_cpu(const BlobVec& top, const std::vector<bool>& propagate_down,
                     const BlobVec& bottom) override;
+#ifdef MOKA_CUDA
+  void Forward_gpu(const BlobVec& bottom, const BlobVec& top) override;
+  void Backward_gpu(const BlobVec& top, const std::vector<bool>& propagate_down,
+                    const BlobVec& bottom) override;
+#endif
 
  private:
   void CrossChannelForward(const BlobVec& bottom, const BlobVec& top);
@@ -49,6 +54,10 @@ class LRNLayer : public Layer<Dtype> {
   /// One H x W plane each: running window sums, and per-element products.
   Blob<Dtype> plane_a_;
   Blob<Dtype> plane_b_;
+#ifdef MOKA_CUDA
+  /// WITHIN_CHANNEL on the GPU: the gradient with respect to the window averages.
+  Blob<Dtype> gpu_scratch_;
+#endif
 };
 
 }  // namespace moka

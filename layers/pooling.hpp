@@ -1,4 +1,5 @@
 #pragma once
+#include <memory>
 #include <vector>
 
 #include "layer.hpp"
@@ -32,6 +33,11 @@ class PoolingLayer : public Layer<Dtype> {
   void Forward_cpu(const BlobVec& bottom, const BlobVec& top) override;
   void Backward_cpu(const BlobVec& top, const std::vector<bool>& propagate_down,
                     const BlobVec& bottom) override;
+#ifdef MOKA_CUDA
+  void Forward_gpu(const BlobVec& bottom, const BlobVec& top) override;
+  void Backward_gpu(const BlobVec& top, const std::vector<bool>& propagate_down,
+                    const BlobVec& bottom) override;
+#endif
 
  private:
   void ForwardMax(const BlobVec& bottom, const BlobVec& top);
@@ -50,6 +56,13 @@ class PoolingLayer : public Layer<Dtype> {
   /// STOCHASTIC in TRAIN: one uniform draw per output, and the bottom index each output chose.
   std::vector<Dtype> rand_draw_;
   std::vector<int> rand_idx_;
+#ifdef MOKA_CUDA
+  /// The GPU path's MAX argmax (int per output, when there is no mask top), STOCHASTIC TRAIN draws
+  /// (made on the host from the context's stream, as rand_draw_ is) and choices (int per output).
+  std::unique_ptr<SyncedMemory> gpu_max_idx_;
+  Blob<Dtype> gpu_rand_draw_;
+  std::unique_ptr<SyncedMemory> gpu_rand_idx_;
+#endif
 };
 
 }  // namespace moka

@@ -25,6 +25,12 @@ class ReshapeLayer : public Layer<Dtype> {
   void Forward_cpu(const BlobVec& bottom, const BlobVec& top) override {}
   void Backward_cpu(const BlobVec& top, const std::vector<bool>& propagate_down,
                     const BlobVec& bottom) override {}
+#ifdef MOKA_CUDA
+  // The top shares the bottom's data and diff (Reshape): nothing to compute on either device.
+  void Forward_gpu(const BlobVec& bottom, const BlobVec& top) override {}
+  void Backward_gpu(const BlobVec& top, const std::vector<bool>& propagate_down,
+                    const BlobVec& bottom) override {}
+#endif
 
  private:
   /// Indices into `shape` holding 0.

@@ -25,6 +25,11 @@ class SigmoidCrossEntropyLossLayer : public LossLayer<Dtype> {
   void Forward_cpu(const BlobVec& bottom, const BlobVec& top) override;
   void Backward_cpu(const BlobVec& top, const std::vector<bool>& propagate_down,
                     const BlobVec& bottom) override;
+#ifdef MOKA_CUDA
+  void Forward_gpu(const BlobVec& bottom, const BlobVec& top) override;
+  void Backward_gpu(const BlobVec& top, const std::vector<bool>& propagate_down,
+                    const BlobVec& bottom) override;
+#endif
 
  private:
   bool Ignored(Dtype target) const {
@@ -38,6 +43,11 @@ class SigmoidCrossEntropyLossLayer : public LossLayer<Dtype> {
   LossParameter::NormalizationMode normalization_ = LossParameter::BATCH_SIZE;
   /// The divisor of the last forward, which backward reuses.
   Dtype normalizer_ = 1;
+#ifdef MOKA_CUDA
+  /// Per element: its loss term, and 1 when its target counts (0 when ignored).
+  Blob<Dtype> gpu_losses_;
+  Blob<Dtype> gpu_counts_;
+#endif
 };
 
 }  // namespace moka

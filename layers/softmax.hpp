@@ -22,6 +22,11 @@ class SoftmaxLayer : public Layer<Dtype> {
   void Forward_cpu(const BlobVec& bottom, const BlobVec& top) override;
   void Backward_cpu(const BlobVec& top, const std::vector<bool>& propagate_down,
                     const BlobVec& bottom) override;
+#ifdef MOKA_CUDA
+  void Forward_gpu(const BlobVec& bottom, const BlobVec& top) override;
+  void Backward_gpu(const BlobVec& top, const std::vector<bool>& propagate_down,
+                    const BlobVec& bottom) override;
+#endif
 
  private:
   int axis_ = 1;
@@ -31,5 +36,12 @@ class SoftmaxLayer : public Layer<Dtype> {
   /// One value per inner position: the running max, then the sum (forward) or the dot (backward).
   std::vector<Dtype> scratch_;
 };
+
+#ifdef MOKA_CUDA
+/// y = softmax(x) over the middle axis of an (outer_num, channels, inner_num) array on the device,
+/// in the CPU layer's order of operations; y may be x. SoftmaxWithLoss shares it.
+template <typename Dtype>
+void SoftmaxGpu(int outer_num, int channels, int inner_num, const Dtype* x, Dtype* y);
+#endif
 
 }  // namespace moka

@@ -29,6 +29,11 @@ class SoftmaxWithLossLayer : public LossLayer<Dtype> {
   void Forward_cpu(const BlobVec& bottom, const BlobVec& top) override;
   void Backward_cpu(const BlobVec& top, const std::vector<bool>& propagate_down,
                     const BlobVec& bottom) override;
+#ifdef MOKA_CUDA
+  void Forward_gpu(const BlobVec& bottom, const BlobVec& top) override;
+  void Backward_gpu(const BlobVec& top, const std::vector<bool>& propagate_down,
+                    const BlobVec& bottom) override;
+#endif
 
  private:
   /// Reads label number `index`, checking it names a class.
@@ -43,6 +48,13 @@ class SoftmaxWithLossLayer : public LossLayer<Dtype> {
   bool has_ignore_label_ = false;
   int ignore_label_ = 0;
   LossParameter::NormalizationMode normalization_ = LossParameter::VALID;
+#ifdef MOKA_CUDA
+  /// Per position: its loss term, and 1 when its label counts (0 when ignored).
+  Blob<Dtype> gpu_losses_;
+  Blob<Dtype> gpu_counts_;
+  /// Non-ignored labels of the last GPU forward, which the GPU backward reuses.
+  int gpu_valid_count_ = 0;
+#endif
 };
 
 }  // namespace moka

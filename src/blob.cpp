@@ -4,6 +4,9 @@
 #include <sstream>
 
 #include "math_functions.hpp"
+#ifdef MOKA_CUDA
+#include "math_functions_gpu.hpp"
+#endif
 
 namespace moka {
 
@@ -129,44 +132,94 @@ Dtype* Blob<Dtype>::mutable_gpu_diff() {
   return static_cast<Dtype*>(diff_->mutable_gpu_data());
 }
 
+namespace {
+
+// Where the newer copy of a buffer lives decides where Blob's own arithmetic runs, as in Caffe: a
+// buffer last written on the device (or synced from it) is worked on there, so a GPU net's
+// parameter update and diff clearing never move the parameters to the host.
+bool OnDevice(const SyncedMemory& memory) {
+#ifdef MOKA_CUDA
+  return memory.head() == SyncedMemory::Head::kAtGpu || memory.head() == SyncedMemory::Head::kSynced;
+#else
+  (void)memory;
+  return false;
+#endif
+}
+
+}  // namespace
+
 template <typename Dtype>
-void Blob<Dtype>::Update() {
-  if (count_ == 0) return;
-  cpu_axpy<Dtype>(count_, Dtype(-1), cpu_diff(), mutable_cpu_data());
+bool Blob<Dtype>::on_gpu_side() const {
+  return data_ && OnDevice(*data_);
 }
 
 template <typename Dtype>
+void Blob<Dtype>::Update() {
+  if (count_ == 0) return;
+#ifdef MOKA_CUDA
+  if (on_gpu_side()) {
+    gpu_axpy<Dtype>(count_, Dtype(-1), gpu_diff(), mutable_gpu_data());
+    return;
+  }
+#endif
+  cpu_axpy<Dtype>(count_, Dtype(-1), cpu_diff(), mutable_cpu_data());
+}
+
+#ifdef MOKA_CUDA
+#define MOKA_BLOB_DISPATCH(memory, gpu_expr, cpu_expr) \
+  (OnDevice(*(memory)) ? (gpu_expr) : (cpu_expr))
+#else
+#define MOKA_BLOB_DISPATCH(memory, gpu_expr, cpu_expr) (cpu_expr)
+#endif
+
+template <typename Dtype>
 Dtype Blob<Dtype>::asum_data() const {
-  return count_ == 0 ? Dtype(0) : cpu_asum(count_, cpu_data());
+  if (count_ == 0) return Dtype(0);
+  return MOKA_BLOB_DISPATCH(data_, gpu_asum(count_, gpu_data()), cpu_asum(count_, cpu_data()));
 }
 template <typename Dtype>
 Dtype Blob<Dtype>::asum_diff() const {
-  return count_ == 0 ? Dtype(0) : cpu_asum(count_, cpu_diff());
+  if (count_ == 0) return Dtype(0);
+  return MOKA_BLOB_DISPATCH(diff_, gpu_asum(count_, gpu_diff()), cpu_asum(count_, cpu_diff()));
 }
 template <typename Dtype>
 Dtype Blob<Dtype>::sumsq_data() const {
-  return count_ == 0 ? Dtype(0) : cpu_dot(count_, cpu_data(), cpu_data());
+  if (count_ == 0) return Dtype(0);
+  return MOKA_BLOB_DISPATCH(data_, gpu_dot(count_, gpu_data(), gpu_data()),
+                            cpu_dot(count_, cpu_data(), cpu_data()));
 }
 template <typename Dtype>
 Dtype Blob<Dtype>::sumsq_diff() const {
-  return count_ == 0 ? Dtype(0) : cpu_dot(count_, cpu_diff(), cpu_diff());
+  if (count_ == 0) return Dtype(0);
+  return MOKA_BLOB_DISPATCH(diff_, gpu_dot(count_, gpu_diff(), gpu_diff()),
+                            cpu_dot(count_, cpu_diff(), cpu_diff()));
 }
 template <typename Dtype>
 void Blob<Dtype>::scale_data(Dtype factor) {
-  if (count_ > 0) cpu_scal(count_, factor, mutable_cpu_data());
+  if (count_ == 0) return;
+  MOKA_BLOB_DISPATCH(data_, gpu_scal(count_, factor, mutable_gpu_data()),
+                     cpu_scal(count_, factor, mutable_cpu_data()));
 }
 template <typename Dtype>
 void Blob<Dtype>::scale_diff(Dtype factor) {
-  if (count_ > 0) cpu_scal(count_, factor, mutable_cpu_diff());
+  if (count_ == 0) return;
+  MOKA_BLOB_DISPATCH(diff_, gpu_scal(count_, factor, mutable_gpu_diff()),
+                     cpu_scal(count_, factor, mutable_cpu_diff()));
 }
 template <typename Dtype>
 void Blob<Dtype>::set_data(Dtype value) {
-  if (count_ > 0) cpu_set(count_, value, mutable_cpu_data());
+  if (count_ == 0) return;
+  MOKA_BLOB_DISPATCH(data_, gpu_set(count_, value, mutable_gpu_data()),
+                     cpu_set(count_, value, mutable_cpu_data()));
 }
 template <typename Dtype>
 void Blob<Dtype>::set_diff(Dtype value) {
-  if (count_ > 0) cpu_set(count_, value, mutable_cpu_diff());
+  if (count_ == 0) return;
+  MOKA_BLOB_DISPATCH(diff_, gpu_set(count_, value, mutable_gpu_diff()),
+                     cpu_set(count_, value, mutable_cpu_diff()));
 }
+
+#undef MOKA_BLOB_DISPATCH
 
 template <typename Dtype>
 void Blob<Dtype>::ShareData(const Blob& other) {
@@ -192,6 +245,16 @@ void Blob<Dtype>::CopyFrom(const Blob& source, bool copy_diff, bool reshape) {
                                               << shape_string());
     ReshapeLike(source);
   }
+#ifdef MOKA_CUDA
+  if (OnDevice(copy_diff ? *source.diff() : *source.data())) {
+    if (copy_diff) {
+      gpu_copy(count_, source.gpu_diff(), mutable_gpu_diff());
+    } else {
+      gpu_copy(count_, source.gpu_data(), mutable_gpu_data());
+    }
+    return;
+  }
+#endif
   if (copy_diff) {
     cpu_copy(count_, source.cpu_diff(), mutable_cpu_diff());
   } else {

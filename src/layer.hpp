@@ -94,3 +94,19 @@ class Layer {
 };
 
 }  // namespace moka
+
+#ifdef MOKA_CUDA
+/// In a layer's .cu file: emits its Forward_gpu and Backward_gpu for the element types of
+/// MOKA_INSTANTIATE_CLASS (the class itself is instantiated in the .cpp file).
+#define MOKA_INSTANTIATE_LAYER_GPU_FUNCS(Class)                                                   \
+  template void Class<float>::Forward_gpu(const std::vector<Blob<float>*>&,                       \
+                                          const std::vector<Blob<float>*>&);                      \
+  template void Class<double>::Forward_gpu(const std::vector<Blob<double>*>&,                     \
+                                           const std::vector<Blob<double>*>&);                    \
+  template void Class<float>::Backward_gpu(const std::vector<Blob<float>*>&,                      \
+                                           const std::vector<bool>&,                              \
+                                           const std::vector<Blob<float>*>&);                     \
+  template void Class<double>::Backward_gpu(const std::vector<Blob<double>*>&,                    \
+                                            const std::vector<bool>&,                             \
+                                            const std::vector<Blob<double>*>&)
+#endif

@@ -25,6 +25,7 @@ void LogDeviceProperties(int device) {
   LOG(INFO) << "Name:                          " << prop.name;
   LOG(INFO) << "Major revision number:         " << prop.major;
   LOG(INFO) << "Minor revision number:         " << prop.minor;
+  LOG(INFO) << "Compute capability:            " << prop.major << "." << prop.minor;
   LOG(INFO) << "Total global memory:           " << prop.totalGlobalMem;
   LOG(INFO) << "Total shared memory per block: " << prop.sharedMemPerBlock;
   LOG(INFO) << "Total registers per block:     " << prop.regsPerBlock;
