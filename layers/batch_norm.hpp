@@ -25,6 +25,11 @@ class BatchNormLayer : public Layer<Dtype> {
   void Forward_cpu(const BlobVec& bottom, const BlobVec& top) override;
   void Backward_cpu(const BlobVec& top, const std::vector<bool>& propagate_down,
                     const BlobVec& bottom) override;
+#ifdef MOKA_CUDA
+  void Forward_gpu(const BlobVec& bottom, const BlobVec& top) override;
+  void Backward_gpu(const BlobVec& top, const std::vector<bool>& propagate_down,
+                    const BlobVec& bottom) override;
+#endif
 
  private:
   /// Per-channel sums over batch and spatial positions of `data`, times `alpha`, into `out`.
@@ -33,6 +38,10 @@ class BatchNormLayer : public Layer<Dtype> {
   void BroadcastChannels(const Dtype* values, Dtype* out) const;
   /// data[n, c, s] += sign * values[c] over the whole blob.
   void AddPerChannel(const Dtype* values, Dtype sign, Dtype* data) const;
+#ifdef MOKA_CUDA
+  /// ChannelSums on device pointers (the same two products, through cuBLAS).
+  void ChannelSumsGpu(const Dtype* data, Dtype alpha, Dtype* out);
+#endif
 
   bool use_global_stats_ = false;
   Dtype moving_average_fraction_ = Dtype(0.999);

@@ -20,6 +20,15 @@ __device__ __forceinline__ double Abs(double x) { return fabs(x); }
 __device__ __forceinline__ float Tanh(float x) { return tanhf(x); }
 __device__ __forceinline__ double Tanh(double x) { return tanh(x); }
 
+// Round-to-nearest products, sums and quotients that nvcc may not contract into a fused
+// multiply-add: for kernels that must round each step as the CPU code does.
+__device__ __forceinline__ float MulRn(float a, float b) { return __fmul_rn(a, b); }
+__device__ __forceinline__ double MulRn(double a, double b) { return __dmul_rn(a, b); }
+__device__ __forceinline__ float AddRn(float a, float b) { return __fadd_rn(a, b); }
+__device__ __forceinline__ double AddRn(double a, double b) { return __dadd_rn(a, b); }
+__device__ __forceinline__ float DivRn(float a, float b) { return __fdiv_rn(a, b); }
+__device__ __forceinline__ double DivRn(double a, double b) { return __ddiv_rn(a, b); }
+
 /// Reads an integer label stored as a floating-point value, truncating toward zero as the CPU's
 /// static_cast<int> does.
 template <typename Dtype>

@@ -1,4 +1,7 @@
 #include "math_functions.hpp"
+#ifdef MOKA_CUDA
+#include "solvers/sgd_update.hpp"
+#endif
 #include "solver_registry.hpp"
 #include "solvers/sgd.hpp"
 
@@ -18,6 +21,16 @@ void AdaDeltaSolver<Dtype>::ComputeUpdateValue(int param_id, Dtype rate) {
   const Dtype decay = this->param_.momentum();
   const Dtype local_rate = rate * this->net_->params_lr()[param_id];
   const int count = param_blob->count();
+  if (count == 0) return;
+#ifdef MOKA_CUDA
+  if (this->update_on_gpu()) {
+    AdaDeltaUpdateGpu(count, param_blob->mutable_gpu_diff(),
+                      this->history_[param_id]->mutable_gpu_data(),
+                      this->history_[this->num_params() + param_id]->mutable_gpu_data(), decay,
+                      delta, local_rate);
+    return;
+  }
+#endif
   Dtype* gradient = param_blob->mutable_cpu_diff();
   Dtype* gradient_history = this->history_[param_id]->mutable_cpu_data();
   Dtype* update_history = this->history_[this->num_params() + param_id]->mutable_cpu_data();

@@ -1,6 +1,9 @@
 #include <cmath>
 
 #include "math_functions.hpp"
+#ifdef MOKA_CUDA
+#include "solvers/sgd_update.hpp"
+#endif
 #include "solver_registry.hpp"
 #include "solvers/sgd.hpp"
 
@@ -24,6 +27,16 @@ void AdamSolver<Dtype>::ComputeUpdateValue(int param_id, Dtype rate) {
   const Dtype correction = static_cast<Dtype>(std::sqrt(Dtype(1) - std::pow(beta2, t)) /
                                               (Dtype(1) - std::pow(beta1, t)));
   const int count = param_blob->count();
+  if (count == 0) return;
+#ifdef MOKA_CUDA
+  if (this->update_on_gpu()) {
+    AdamUpdateGpu(count, param_blob->mutable_gpu_diff(),
+                  this->history_[param_id]->mutable_gpu_data(),
+                  this->history_[this->num_params() + param_id]->mutable_gpu_data(), beta1, beta2,
+                  epsilon, local_rate * correction);
+    return;
+  }
+#endif
   const Dtype* gradient = param_blob->cpu_diff();
   Dtype* m = this->history_[param_id]->mutable_cpu_data();
   Dtype* v = this->history_[this->num_params() + param_id]->mutable_cpu_data();

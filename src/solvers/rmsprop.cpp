@@ -1,4 +1,7 @@
 #include "math_functions.hpp"
+#ifdef MOKA_CUDA
+#include "solvers/sgd_update.hpp"
+#endif
 #include "solver_registry.hpp"
 #include "solvers/sgd.hpp"
 
@@ -20,6 +23,14 @@ void RmsPropSolver<Dtype>::ComputeUpdateValue(int param_id, Dtype rate) {
   const Dtype rms_decay = this->param_.rms_decay();
   const Dtype local_rate = rate * this->net_->params_lr()[param_id];
   const int count = param_blob->count();
+  if (count == 0) return;
+#ifdef MOKA_CUDA
+  if (this->update_on_gpu()) {
+    RmsPropUpdateGpu(count, param_blob->mutable_gpu_diff(),
+                     this->history_[param_id]->mutable_gpu_data(), rms_decay, delta, local_rate);
+    return;
+  }
+#endif
   const Dtype* gradient = param_blob->cpu_diff();
   Dtype* history = this->history_[param_id]->mutable_cpu_data();
   Dtype* scratch = this->update_[param_id]->mutable_cpu_data();

@@ -6,6 +6,10 @@
 
 #include "lr_policy.hpp"
 #include "math_functions.hpp"
+#ifdef MOKA_CUDA
+#include "math_functions_gpu.hpp"
+#include "solvers/sgd_update.hpp"
+#endif
 #include "proto_io.hpp"
 #include "solver_registry.hpp"
 
@@ -22,14 +26,26 @@ SgdSolver<Dtype>::SgdSolver(const SolverParameter& param, std::shared_ptr<Contex
     update_.push_back(std::make_shared<Blob<Dtype>>(param_blob->shape()));
     temp_.push_back(std::make_shared<Blob<Dtype>>(param_blob->shape()));
   }
-  for (auto& blob : history_) blob->set_data(Dtype(0));
+  for (auto& blob : history_) ZeroHistory(blob.get());
+}
+
+template <typename Dtype>
+void SgdSolver<Dtype>::ZeroHistory(Blob<Dtype>* blob) const {
+  if (blob->count() == 0) return;
+#ifdef MOKA_CUDA
+  if (update_on_gpu()) {
+    gpu_set(blob->count(), Dtype(0), blob->mutable_gpu_data());
+    return;
+  }
+#endif
+  cpu_set(blob->count(), Dtype(0), blob->mutable_cpu_data());
 }
 
 template <typename Dtype>
 void SgdSolver<Dtype>::AddHistorySet() {
   for (const Blob<Dtype>* param_blob : this->net_->learnable_params()) {
     history_.push_back(std::make_shared<Blob<Dtype>>(param_blob->shape()));
-    history_.back()->set_data(Dtype(0));
+    ZeroHistory(history_.back().get());
   }
 }
 
@@ -50,6 +66,19 @@ void SgdSolver<Dtype>::ApplyUpdate() {
     Regularize(param_id);
     ComputeUpdateValue(param_id, rate);
   }
+#ifdef MOKA_CUDA
+  // Net::Update follows each blob's head; a parameter last written on the host (just restored from
+  // a snapshot, say) would pull its diff back there. On a GPU solver the step is applied on the
+  // device, whatever the head.
+  if (update_on_gpu()) {
+    for (Blob<Dtype>* param_blob : this->net_->learnable_params()) {
+      if (param_blob->count() == 0) continue;
+      gpu_axpy(param_blob->count(), Dtype(-1), param_blob->gpu_diff(),
+               param_blob->mutable_gpu_data());
+    }
+    return;
+  }
+#endif
   this->net_->Update();
 }
 
@@ -59,13 +88,31 @@ void SgdSolver<Dtype>::ClipGradients() {
   if (clip_gradients < 0) return;
   const auto& params = this->net_->learnable_params();
   Dtype sumsq_diff = 0;
-  for (const Blob<Dtype>* param_blob : params) sumsq_diff += param_blob->sumsq_diff();
+  for (const Blob<Dtype>* param_blob : params) {
+    const int count = param_blob->count();
+#ifdef MOKA_CUDA
+    if (update_on_gpu()) {
+      if (count > 0) sumsq_diff += gpu_dot(count, param_blob->gpu_diff(), param_blob->gpu_diff());
+      continue;
+    }
+#endif
+    if (count > 0) sumsq_diff += cpu_dot(count, param_blob->cpu_diff(), param_blob->cpu_diff());
+  }
   const Dtype l2norm_diff = std::sqrt(sumsq_diff);
   if (l2norm_diff > clip_gradients) {
     const Dtype scale_factor = clip_gradients / l2norm_diff;
     LOG(INFO) << "Gradient clipping: scaling down gradients (L2 norm " << l2norm_diff << " > "
               << clip_gradients << ") by scale factor " << scale_factor;
-    for (Blob<Dtype>* param_blob : params) param_blob->scale_diff(scale_factor);
+    for (Blob<Dtype>* param_blob : params) {
+      if (param_blob->count() == 0) continue;
+#ifdef MOKA_CUDA
+      if (update_on_gpu()) {
+        gpu_scal(param_blob->count(), scale_factor, param_blob->mutable_gpu_diff());
+        continue;
+      }
+#endif
+      cpu_scal(param_blob->count(), scale_factor, param_blob->mutable_cpu_diff());
+    }
   }
 }
 
@@ -74,6 +121,13 @@ void SgdSolver<Dtype>::Normalize(int param_id) {
   if (this->param_.iter_size() == 1) return;
   Blob<Dtype>* param_blob = this->net_->learnable_params()[param_id];
   const Dtype normalization = Dtype(1) / this->param_.iter_size();
+  if (param_blob->count() == 0) return;
+#ifdef MOKA_CUDA
+  if (update_on_gpu()) {
+    gpu_scal(param_blob->count(), normalization, param_blob->mutable_gpu_diff());
+    return;
+  }
+#endif
   cpu_scal(param_blob->count(), normalization, param_blob->mutable_cpu_diff());
 }
 
@@ -82,8 +136,20 @@ void SgdSolver<Dtype>::Regularize(int param_id) {
   Blob<Dtype>* param_blob = this->net_->learnable_params()[param_id];
   const Dtype weight_decay = this->param_.weight_decay();
   const Dtype local_decay = weight_decay * this->net_->params_weight_decay()[param_id];
-  if (local_decay == 0) return;
   const int count = param_blob->count();
+  if (local_decay == 0 || count == 0) return;
+#ifdef MOKA_CUDA
+  if (update_on_gpu()) {
+    if (this->param_.regularization_type() == "L2") {
+      gpu_axpy(count, local_decay, param_blob->gpu_data(), param_blob->mutable_gpu_diff());
+    } else {
+      Dtype* sign = temp_[param_id]->mutable_gpu_data();
+      gpu_sign(count, param_blob->gpu_data(), sign);
+      gpu_axpy(count, local_decay, static_cast<const Dtype*>(sign), param_blob->mutable_gpu_diff());
+    }
+    return;
+  }
+#endif
   if (this->param_.regularization_type() == "L2") {
     cpu_axpy(count, local_decay, param_blob->cpu_data(), param_blob->mutable_cpu_diff());
   } else {
@@ -99,6 +165,14 @@ void SgdSolver<Dtype>::ComputeUpdateValue(int param_id, Dtype rate) {
   const Dtype momentum = this->param_.momentum();
   const Dtype local_rate = rate * this->net_->params_lr()[param_id];
   const int count = param_blob->count();
+  if (count == 0) return;
+#ifdef MOKA_CUDA
+  if (update_on_gpu()) {
+    SgdUpdateGpu(count, param_blob->mutable_gpu_diff(), history_[param_id]->mutable_gpu_data(),
+                 momentum, local_rate);
+    return;
+  }
+#endif
   Dtype* velocity = history_[param_id]->mutable_cpu_data();
   cpu_axpby(count, local_rate, param_blob->cpu_diff(), momentum, velocity);
   cpu_copy(count, static_cast<const Dtype*>(velocity), param_blob->mutable_cpu_diff());

@@ -42,6 +42,12 @@ class SgdSolver : public Solver<Dtype> {
   /// Adam, found at history_[num_params + param_id]).
   void AddHistorySet();
   int num_params() const { return static_cast<int>(this->net_->learnable_params().size()); }
+  /// Whether the update runs on the device: the diffs, the history and the step then never leave
+  /// it, so an iteration moves nothing to or from the host but its input and the loss.
+  bool update_on_gpu() const { return this->context_->on_gpu(); }
+  /// Zeroes one history blob where the update will read it, so that a GPU solver's history starts
+  /// (and stays) on the device without a host-to-device copy.
+  void ZeroHistory(Blob<Dtype>* blob) const;
 
   std::vector<BlobPtr> history_;
   // Scratch space for the update computations, one blob per learnable parameter.

@@ -208,6 +208,39 @@ std::vector<LayerCase> UtilityCases() {
   };
 }
 
+// The per-channel layers of ResNet blocks: BatchNorm (batch and global statistics), Scale and Bias
+// (learned or from a second bottom, in place or not).
+std::vector<LayerCase> ResNetBlockCases() {
+  return {
+      {"batch_norm", "type: 'BatchNorm' top: 'y'", {B::Gaussian({3, 4, 5, 2})}},
+      {"batch_norm_2d", "type: 'BatchNorm' top: 'y'", {B::Gaussian({5, 3})}},
+      {"batch_norm_in_place", "type: 'BatchNorm' top: 'x'", {B::Gaussian({2, 3, 3, 3})}, true,
+       true},
+      {"batch_norm_global_stats", "type: 'BatchNorm' top: 'y' phase: TEST",
+       {B::Gaussian({2, 3, 4})}},
+      {"batch_norm_explicit_global",
+       "type: 'BatchNorm' top: 'y' batch_norm_param { use_global_stats: true eps: 0.01 }",
+       {B::Gaussian({2, 3, 2, 2})}},
+      {"bias_learned",
+       "type: 'Bias' top: 'y' bias_param { axis: 1 num_axes: 1 filler { type: 'gaussian' } }",
+       {B::Gaussian({2, 3, 4})}},
+      {"bias_bottom", "type: 'Bias' top: 'y'", {B::Gaussian({2, 3, 4}), B::Gaussian({3, 4})}},
+      {"bias_in_place", "type: 'Bias' top: 'x' bias_param { filler { type: 'gaussian' } }",
+       {B::Gaussian({3, 5, 2})}, true, true},
+      {"scale_learned_bias",
+       "type: 'Scale' top: 'y' scale_param { filler { type: 'gaussian' } bias_term: true "
+       "bias_filler { type: 'gaussian' } }",
+       {B::Gaussian({2, 3, 4, 2})}},
+      {"scale_bottom", "type: 'Scale' top: 'y'", {B::Gaussian({2, 3, 4}), B::Gaussian({3, 4})}},
+      {"scale_in_place",
+       "type: 'Scale' top: 'x' scale_param { filler { type: 'gaussian' } bias_term: true }",
+       {B::Gaussian({2, 4, 3})}, true, true},
+      {"scale_scalar",
+       "type: 'Scale' top: 'y' scale_param { num_axes: 0 filler { type: 'gaussian' } }",
+       {B::Gaussian({3, 2, 5})}},
+  };
+}
+
 template <typename Dtype>
 class GpuLayerCompare : public ::testing::Test {
  protected:
@@ -225,6 +258,7 @@ TYPED_TEST(GpuLayerCompare, Convolution) { this->Run(ConvolutionCases()); }
 TYPED_TEST(GpuLayerCompare, Pooling) { this->Run(PoolingCases()); }
 TYPED_TEST(GpuLayerCompare, LRN) { this->Run(LrnCases()); }
 TYPED_TEST(GpuLayerCompare, Utility) { this->Run(UtilityCases()); }
+TYPED_TEST(GpuLayerCompare, ResNetBlocks) { this->Run(ResNetBlockCases()); }
 
 // The engine each GPU convolution reports names what ran: cuDNN's measured algorithms, or the
 // im2col fallback where cuDNN cannot (or may not) serve.
