@@ -1,7 +1,14 @@
 #include "layers/base_convolution.hpp"
 
+#include <cblas.h>
+
 #include <algorithm>
+#include <atomic>
+#include <condition_variable>
 #include <cstdint>
+#include <exception>
+#include <mutex>
+#include <thread>
 
 #include "filler.hpp"
 #include "im2col.hpp"
@@ -38,6 +45,171 @@ std::string JoinShape(const std::vector<int>& values) {
   std::string text;
   for (size_t i = 0; i < values.size(); ++i) text += (i ? " x " : "") + std::to_string(values[i]);
   return text;
+}
+
+/// Threads that share the tasks of one batched pass with the calling thread (slot 0; worker k is
+/// slot k). Tasks are claimed from a counter. When the caller runs out of tasks it closes the job
+/// and waits only for tasks already claimed, never for a worker that has not woken up yet, so an
+/// unscheduled worker (the machine busy with other work) costs nothing but its share of speed.
+class TaskPool {
+ public:
+  using TaskFn = void (*)(void* context, int task, int slot);
+
+  static TaskPool& Instance() {
+    static TaskPool pool;
+    return pool;
+  }
+
+  ~TaskPool() {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      stop_ = true;
+    }
+    wake_.notify_all();
+    for (std::thread& worker : workers_) worker.join();
+  }
+
+  /// Runs fn(context, task, slot) for every task in [0, tasks) on up to `threads` threads.
+  void Run(int tasks, int threads, TaskFn fn, void* context) {
+    std::unique_lock<std::mutex> running(run_mutex_, std::try_to_lock);
+    // One job at a time; a second caller meanwhile (two nets in two threads) runs its tasks alone.
+    if (threads <= 1 || tasks <= 1 || !running.owns_lock()) {
+      for (int task = 0; task < tasks; ++task) fn(context, task, 0);
+      return;
+    }
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      while (static_cast<int>(workers_.size()) < threads - 1) {
+        const int slot = static_cast<int>(workers_.size()) + 1;
+        workers_.emplace_back([this, slot] { WorkerLoop(slot); });
+      }
+      fn_ = fn;
+      context_ = context;
+      tasks_ = tasks;
+      next_.store(0);
+      max_slot_ = std::min(threads, tasks) - 1;
+      open_ = true;
+      ++generation_;
+    }
+    wake_.notify_all();
+    Work(0);
+    std::unique_lock<std::mutex> lock(mutex_);
+    open_ = false;
+    done_.wait(lock, [this] { return active_ == 0; });
+    if (error_) {
+      std::exception_ptr error = error_;
+      error_ = nullptr;
+      std::rethrow_exception(error);
+    }
+  }
+
+ private:
+  TaskPool() = default;
+
+  void Work(int slot) {
+    for (int task = next_.fetch_add(1); task < tasks_; task = next_.fetch_add(1)) {
+      try {
+        fn_(context_, task, slot);
+      } catch (...) {
+        std::lock_guard<std::mutex> lock(mutex_);
+        if (!error_) error_ = std::current_exception();
+        next_.store(tasks_);
+      }
+    }
+  }
+
+  void WorkerLoop(int slot) {
+    uint64_t seen = 0;
+    std::unique_lock<std::mutex> lock(mutex_);
+    while (true) {
+      wake_.wait(lock, [&] { return stop_ || generation_ != seen; });
+      if (stop_) return;
+      seen = generation_;
+      if (!open_ || slot > max_slot_) continue;
+      ++active_;
+      lock.unlock();
+      Work(slot);
+      lock.lock();
+      if (--active_ == 0) done_.notify_all();
+    }
+  }
+
+  std::mutex run_mutex_;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::condition_variable done_;
+  std::vector<std::thread> workers_;
+  uint64_t generation_ = 0;
+  bool stop_ = false;
+  bool open_ = false;
+  int max_slot_ = 0;
+  int active_ = 0;
+  TaskFn fn_ = nullptr;
+  void* context_ = nullptr;
+  int tasks_ = 0;
+  std::atomic<int> next_{0};
+  std::exception_ptr error_;
+};
+
+/// Runs task(t, slot) for t in [0, tasks) on up to `threads` threads.
+template <typename Task>
+void RunTasks(int tasks, int threads, Task& task) {
+  TaskPool::Instance().Run(
+      tasks, threads,
+      [](void* context, int t, int slot) { (*static_cast<Task*>(context))(t, slot); }, &task);
+}
+
+/// Makes BLAS single-threaded while the task threads run (each would otherwise start BLAS's own
+/// threads, oversubscribing the cores), and restores its setting afterwards.
+class SingleThreadedBlas {
+ public:
+  explicit SingleThreadedBlas(bool engage) : saved_(engage ? openblas_get_num_threads() : 1) {
+    if (saved_ != 1) openblas_set_num_threads(1);
+  }
+  ~SingleThreadedBlas() {
+    if (saved_ != 1) openblas_set_num_threads(saved_);
+  }
+  MOKA_DISABLE_COPY(SingleThreadedBlas);
+
+ private:
+  const int saved_;
+};
+
+/// Sum of n values with eight running sums: a single sum is a chain of dependent additions, which
+/// ran the bias-gradient pass at a fraction of memory speed.
+template <typename Dtype>
+Dtype RowSum(const Dtype* row, int n) {
+  Dtype sums[8] = {};
+  int i = 0;
+  for (; i + 8 <= n; i += 8) {
+    for (int j = 0; j < 8; ++j) sums[j] += row[i + j];
+  }
+  for (; i < n; ++i) sums[0] += row[i];
+  return ((sums[0] + sums[4]) + (sums[2] + sums[6])) + ((sums[1] + sums[5]) + (sums[3] + sums[7]));
+}
+
+/// Moves `images` blocks of (rows x width), stored one image after another, into one
+/// (rows x images*width) matrix, image n in columns [n*width, (n+1)*width).
+template <typename Dtype>
+void ToChannelMajor(const Dtype* src, int images, int rows, int width, Dtype* dst) {
+  const int dst_stride = images * width;
+  for (int n = 0; n < images; ++n) {
+    for (int r = 0; r < rows; ++r, src += width) {
+      std::copy(src, src + width, dst + r * dst_stride + n * width);
+    }
+  }
+}
+
+/// The inverse of ToChannelMajor.
+template <typename Dtype>
+void FromChannelMajor(const Dtype* src, int images, int rows, int width, Dtype* dst) {
+  const int src_stride = images * width;
+  for (int n = 0; n < images; ++n) {
+    for (int r = 0; r < rows; ++r, dst += width) {
+      const Dtype* row = src + r * src_stride + n * width;
+      std::copy(row, row + width, dst);
+    }
+  }
 }
 
 }  // namespace
@@ -169,16 +341,11 @@ void BaseConvolutionLayer<Dtype>::Reshape(const BlobVec& bottom, const BlobVec& 
     conv_input_shape_.push_back(reverse_dimensions() ? out : in);
     col_buffer_shape_.push_back(reverse_dimensions() ? in : out);
   }
-  // A 1x1 convolution multiplies the image itself; the column buffer is never touched.
-  if (is_1x1_) {
-    col_buffer_.Reshape({0});
-  } else {
-    col_buffer_.Reshape(col_buffer_shape_);
-  }
-
   bottom_dim_ = bottom[0]->count(channel_axis_);
   top_dim_ = top[0]->count(channel_axis_);
   out_spatial_dim_ = top[0]->count(first_spatial_axis);
+  conv_input_dim_ = reverse_dimensions() ? top_dim_ : bottom_dim_;
+  PlanBatching();
   if (bias_term_ && bias_multiplier_.count() != out_spatial_dim_) {
     bias_multiplier_.Reshape({out_spatial_dim_});
     bias_multiplier_.set_data(Dtype(1));
@@ -186,27 +353,271 @@ void BaseConvolutionLayer<Dtype>::Reshape(const BlobVec& bottom, const BlobVec& 
 }
 
 template <typename Dtype>
-void BaseConvolutionLayer<Dtype>::ConvIm2col(const Dtype* data, Dtype* col) {
+void BaseConvolutionLayer<Dtype>::PlanBatching() {
+  batched_ = batching_ == Batching::kBatched || (batching_ == Batching::kAuto && num_ > 1);
+  if (!batched_) {
+    chunk_ = tasks_ = runs_ = threads_ = 1;
+    // A 1x1 convolution multiplies the image itself; the column buffer is never touched.
+    if (is_1x1_) {
+      col_buffer_.Reshape({0});
+    } else {
+      col_buffer_.Reshape(col_buffer_shape_);
+    }
+    return;
+  }
+  col_buffer_.Reshape({0});
+  // Images per task: enough for products kTargetWidth columns wide, as many as the budget allows.
+  const size_t image_column_bytes =
+      sizeof(Dtype) * static_cast<size_t>(kernel_dim_) * group_ * conv_out_spatial_dim_;
+  const size_t fit = column_budget_ / std::max<size_t>(1, image_column_bytes);
+  const size_t wide = (kTargetWidth + conv_out_spatial_dim_ - 1) / conv_out_spatial_dim_;
+  const int images = std::max(num_, 1);
+  const size_t chunk = requested_chunk_ > 0 ? requested_chunk_ : std::min(fit, wide);
+  chunk_ = static_cast<int>(std::clamp<size_t>(chunk, 1, images));
+  tasks_ = (images + chunk_ - 1) / chunk_;
+  // Even out the tasks: 64 images in chunks of 9 would leave a task of 1.
+  chunk_ = (images + tasks_ - 1) / tasks_;
+  if (num_ == 0) tasks_ = 0;
+  const int threads = requested_threads_ > 0 ? requested_threads_ : openblas_get_num_threads();
+  threads_ = std::max(1, std::min(threads, tasks_));
+
+  const size_t weight_bytes = sizeof(Dtype) * this->blobs_[0]->count();
+  const size_t runs = std::max<size_t>(kMinGradientRuns, kPartialBudget / weight_bytes);
+  runs_ = static_cast<int>(std::min<size_t>(tasks_, requested_runs_ > 0 ? requested_runs_ : runs));
+
+  // One task's buffers per thread; a task of one image writes its product in place, and a 1x1
+  // convolution of one image takes its columns from the image itself.
+  const size_t width = static_cast<size_t>(chunk_) * conv_out_spatial_dim_;
+  const bool columns = !(is_1x1_ && chunk_ == 1);
+  task_columns_.resize(threads_);
+  task_products_.resize(threads_);
+  for (int slot = 0; slot < threads_; ++slot) {
+    task_columns_[slot].resize(columns ? static_cast<size_t>(kernel_dim_) * group_ * width : 0);
+    task_products_[slot].resize(chunk_ > 1 ? static_cast<size_t>(conv_out_channels_) * width : 0);
+  }
+  bias_partials_.resize(static_cast<size_t>(runs_) * conv_out_channels_);
+}
+
+template <typename Dtype>
+std::string BaseConvolutionLayer<Dtype>::engine() const {
+  const std::string base = is_1x1_ ? "blas-1x1" : "im2col+blas";
+  if (!batched_) return base;
+  return base + "(batched x" + std::to_string(chunk_) + ", " + std::to_string(threads_) +
+         (threads_ == 1 ? " thread)" : " threads)");
+}
+
+template <typename Dtype>
+void BaseConvolutionLayer<Dtype>::ConvIm2col(const Dtype* data, Dtype* col, int col_row_stride) {
   if (!force_nd_im2col_ && num_spatial_axes_ == 2) {
     Im2col(data, conv_in_channels_, conv_input_shape_[1], conv_input_shape_[2], kernel_shape_[0],
            kernel_shape_[1], pad_[0], pad_[1], stride_[0], stride_[1], dilation_[0], dilation_[1],
-           col);
+           col, col_row_stride);
   } else {
     Im2colNd(data, num_spatial_axes_, conv_input_shape_.data(), col_buffer_shape_.data(),
-             kernel_shape_.data(), pad_.data(), stride_.data(), dilation_.data(), col);
+             kernel_shape_.data(), pad_.data(), stride_.data(), dilation_.data(), col,
+             col_row_stride);
   }
 }
 
 template <typename Dtype>
-void BaseConvolutionLayer<Dtype>::ConvCol2im(const Dtype* col, Dtype* data) {
+void BaseConvolutionLayer<Dtype>::ConvCol2im(const Dtype* col, Dtype* data, int col_row_stride) {
   if (!force_nd_im2col_ && num_spatial_axes_ == 2) {
     Col2im(col, conv_in_channels_, conv_input_shape_[1], conv_input_shape_[2], kernel_shape_[0],
            kernel_shape_[1], pad_[0], pad_[1], stride_[0], stride_[1], dilation_[0], dilation_[1],
-           data);
+           data, col_row_stride);
   } else {
     Col2imNd(col, num_spatial_axes_, conv_input_shape_.data(), col_buffer_shape_.data(),
-             kernel_shape_.data(), pad_.data(), stride_.data(), dilation_.data(), data);
+             kernel_shape_.data(), pad_.data(), stride_.data(), dilation_.data(), data,
+             col_row_stride);
   }
+}
+
+template <typename Dtype>
+void BaseConvolutionLayer<Dtype>::GatherColumns(const Dtype* input, int images, Dtype* col) {
+  if (is_1x1_) {
+    ToChannelMajor(input, images, conv_in_channels_, conv_out_spatial_dim_, col);
+    return;
+  }
+  const int row_stride = images * conv_out_spatial_dim_;
+  for (int n = 0; n < images; ++n) {
+    ConvIm2col(input + n * conv_input_dim_, col + n * conv_out_spatial_dim_, row_stride);
+  }
+}
+
+template <typename Dtype>
+void BaseConvolutionLayer<Dtype>::ScatterColumns(const Dtype* col, int images, Dtype* input) {
+  if (is_1x1_) {
+    FromChannelMajor(col, images, conv_in_channels_, conv_out_spatial_dim_, input);
+    return;
+  }
+  const int row_stride = images * conv_out_spatial_dim_;
+  for (int n = 0; n < images; ++n) {
+    ConvCol2im(col + n * conv_out_spatial_dim_, input + n * conv_input_dim_, row_stride);
+  }
+}
+
+template <typename Dtype>
+void BaseConvolutionLayer<Dtype>::GatherProduct(const Dtype* output, int images, Dtype* product,
+                                                Dtype* bias_diff) {
+  const int width = conv_out_spatial_dim_;
+  const int stride = images * width;
+  for (int n = 0; n < images; ++n) {
+    for (int c = 0; c < conv_out_channels_; ++c, output += width) {
+      std::copy(output, output + width, product + c * stride + n * width);
+      if (bias_diff != nullptr) bias_diff[c] += RowSum(output, width);
+    }
+  }
+}
+
+template <typename Dtype>
+void BaseConvolutionLayer<Dtype>::ScatterProduct(const Dtype* product, int images,
+                                                 const Dtype* bias, Dtype* output) {
+  const int width = conv_out_spatial_dim_;
+  const int stride = images * width;
+  for (int n = 0; n < images; ++n) {
+    for (int c = 0; c < conv_out_channels_; ++c, output += width) {
+      const Dtype* src = product + c * stride + n * width;
+      if (bias == nullptr) {
+        std::copy(src, src + width, output);
+        continue;
+      }
+      const Dtype b = bias[c];
+      for (int p = 0; p < width; ++p) output[p] = src[p] + b;
+    }
+  }
+}
+
+template <typename Dtype>
+void BaseConvolutionLayer<Dtype>::ForwardBatched(const Dtype* input, const Dtype* weights,
+                                                 const Dtype* bias, Dtype* output) {
+  MOKA_ASSERT(batched_);
+  const int out_per_group = conv_out_channels_ / group_;
+  const int output_dim = conv_out_channels_ * conv_out_spatial_dim_;
+  auto task = [&](int t, int slot) {
+    const int first = t * chunk_;
+    const int images = std::min(chunk_, num_ - first);
+    const int width = images * conv_out_spatial_dim_;
+    const Dtype* in = input + first * conv_input_dim_;
+    Dtype* out = output + first * output_dim;
+    // One image needs no reordering: its product is already in the output's layout, and a 1x1
+    // convolution's columns are the image itself.
+    const bool single = images == 1;
+    const Dtype* col = in;
+    if (!(single && is_1x1_)) {
+      GatherColumns(in, images, task_columns_[slot].data());
+      col = task_columns_[slot].data();
+    }
+    Dtype* product = single ? out : task_products_[slot].data();
+    for (int g = 0; g < group_; ++g) {
+      cpu_gemm<Dtype>(Trans::kNo, Trans::kNo, out_per_group, width, kernel_dim_, Dtype(1),
+                      weights + weight_offset_ * g, col + kernel_dim_ * width * g, Dtype(0),
+                      product + out_per_group * width * g);
+    }
+    if (!single) {
+      ScatterProduct(product, images, bias, out);
+    } else if (bias != nullptr) {
+      for (int c = 0; c < conv_out_channels_; ++c) {
+        Dtype* row = out + c * width;
+        for (int p = 0; p < width; ++p) row[p] += bias[c];
+      }
+    }
+  };
+  SingleThreadedBlas blas(threads_ > 1);
+  RunTasks(tasks_, threads_, task);
+}
+
+template <typename Dtype>
+void BaseConvolutionLayer<Dtype>::BackwardBatched(const Dtype* input, const Dtype* output_diff,
+                                                  const Dtype* weights, Dtype* weight_diff,
+                                                  Dtype* bias_diff, Dtype* input_diff) {
+  MOKA_ASSERT(batched_);
+  const int out_per_group = conv_out_channels_ / group_;
+  const int output_dim = conv_out_channels_ * conv_out_spatial_dim_;
+  const int weight_count = this->blobs_[0]->count();
+  // The weight and bias gradients are summed per run of consecutive tasks, each run done in task
+  // order by one thread into its own partial, and the partials are then added in run order: the
+  // result is the same on every run of the program, with any number of threads.
+  const size_t weight_partial_count = static_cast<size_t>(runs_) * weight_count;
+  if (weight_diff != nullptr && weight_partials_.size() < weight_partial_count) {
+    // Sized on the first backward pass rather than in Reshape: a net that only runs forward (a
+    // TEST net) never needs them.
+    weight_partials_.resize(weight_partial_count);
+  }
+  auto run = [&](int r, int slot) {
+    const int first_task = static_cast<int>(static_cast<int64_t>(tasks_) * r / runs_);
+    const int end_task = static_cast<int>(static_cast<int64_t>(tasks_) * (r + 1) / runs_);
+    Dtype* weight_partial = weight_diff == nullptr
+                                ? nullptr
+                                : weight_partials_.data() + static_cast<size_t>(r) * weight_count;
+    Dtype* bias_partial = nullptr;
+    if (bias_diff != nullptr) {
+      bias_partial = bias_partials_.data() + static_cast<size_t>(r) * conv_out_channels_;
+      std::fill(bias_partial, bias_partial + conv_out_channels_, Dtype(0));
+    }
+    for (int t = first_task; t < end_task; ++t) {
+      const int first = t * chunk_;
+      const int images = std::min(chunk_, num_ - first);
+      const int width = images * conv_out_spatial_dim_;
+      const Dtype* in = input + first * conv_input_dim_;
+      const Dtype* out_diff = output_diff + first * output_dim;
+      Dtype* in_diff = input_diff == nullptr ? nullptr : input_diff + first * conv_input_dim_;
+      // As in ForwardBatched, one image needs no reordering.
+      const bool single = images == 1;
+      const bool direct_columns = single && is_1x1_;
+      Dtype* col = task_columns_[slot].data();
+      const Dtype* product = out_diff;
+      if (!single) {
+        GatherProduct(out_diff, images, task_products_[slot].data(), bias_partial);
+        product = task_products_[slot].data();
+      } else if (bias_partial != nullptr) {
+        for (int c = 0; c < conv_out_channels_; ++c) {
+          bias_partial[c] += RowSum(out_diff + c * width, width);
+        }
+      }
+      if (weight_partial != nullptr) {
+        const Dtype* columns = in;
+        if (!direct_columns) {
+          GatherColumns(in, images, col);
+          columns = col;
+        }
+        const Dtype beta = t == first_task ? Dtype(0) : Dtype(1);
+        for (int g = 0; g < group_; ++g) {
+          cpu_gemm<Dtype>(Trans::kNo, Trans::kYes, out_per_group, kernel_dim_, width, Dtype(1),
+                          product + out_per_group * width * g, columns + kernel_dim_ * width * g,
+                          beta, weight_partial + weight_offset_ * g);
+        }
+      }
+      if (in_diff != nullptr) {
+        Dtype* columns = direct_columns ? in_diff : col;
+        for (int g = 0; g < group_; ++g) {
+          cpu_gemm<Dtype>(Trans::kYes, Trans::kNo, kernel_dim_, width, out_per_group, Dtype(1),
+                          weights + weight_offset_ * g, product + out_per_group * width * g,
+                          Dtype(0), columns + kernel_dim_ * width * g);
+        }
+        if (!direct_columns) ScatterColumns(col, images, in_diff);
+      }
+    }
+  };
+  SingleThreadedBlas blas(threads_ > 1);
+  RunTasks(runs_, threads_, run);
+  // The threads split the weights between them for the final sums.
+  auto reduce = [&](int part, int) {
+    if (weight_diff != nullptr) {
+      const int begin = static_cast<int>(static_cast<int64_t>(weight_count) * part / threads_);
+      const int end = static_cast<int>(static_cast<int64_t>(weight_count) * (part + 1) / threads_);
+      for (int r = 0; r < runs_; ++r) {
+        const Dtype* partial = weight_partials_.data() + static_cast<size_t>(r) * weight_count;
+        for (int i = begin; i < end; ++i) weight_diff[i] += partial[i];
+      }
+    }
+    if (bias_diff != nullptr && part == 0) {
+      for (int r = 0; r < runs_; ++r) {
+        const Dtype* partial = bias_partials_.data() + static_cast<size_t>(r) * conv_out_channels_;
+        for (int c = 0; c < conv_out_channels_; ++c) bias_diff[c] += partial[c];
+      }
+    }
+  };
+  RunTasks(threads_, threads_, reduce);
 }
 
 template <typename Dtype>

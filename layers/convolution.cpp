@@ -23,12 +23,17 @@ void ConvolutionLayer<Dtype>::ComputeOutputShape() {
 template <typename Dtype>
 void ConvolutionLayer<Dtype>::Forward_cpu(const BlobVec& bottom, const BlobVec& top) {
   const Dtype* weights = this->blobs_[0]->cpu_data();
+  const Dtype* bias = this->bias_term_ ? this->blobs_[1]->cpu_data() : nullptr;
   for (size_t i = 0; i < bottom.size(); ++i) {
     const Dtype* x = bottom[i]->cpu_data();
     Dtype* y = top[i]->mutable_cpu_data();
+    if (this->batched()) {
+      this->ForwardBatched(x, weights, bias, y);
+      continue;
+    }
     for (int n = 0; n < this->num_; ++n) {
       this->ForwardGemm(x + n * this->bottom_dim_, weights, y + n * this->top_dim_);
-      if (this->bias_term_) this->ForwardBias(y + n * this->top_dim_, this->blobs_[1]->cpu_data());
+      if (bias != nullptr) this->ForwardBias(y + n * this->top_dim_, bias);
     }
   }
 }
@@ -40,18 +45,20 @@ void ConvolutionLayer<Dtype>::Backward_cpu(const BlobVec& top,
   const bool weight_grad = this->param_propagate_down(0);
   const bool bias_grad = this->bias_term_ && this->param_propagate_down(1);
   const Dtype* weights = this->blobs_[0]->cpu_data();
+  Dtype* weight_diff = weight_grad ? this->blobs_[0]->mutable_cpu_diff() : nullptr;
+  Dtype* bias_diff = bias_grad ? this->blobs_[1]->mutable_cpu_diff() : nullptr;
   for (size_t i = 0; i < top.size(); ++i) {
+    if (!weight_grad && !bias_grad && !propagate_down[i]) continue;
     const Dtype* dy = top[i]->cpu_diff();
-    if (bias_grad) {
-      Dtype* bias_diff = this->blobs_[1]->mutable_cpu_diff();
-      for (int n = 0; n < this->num_; ++n) this->BackwardBias(bias_diff, dy + n * this->top_dim_);
-    }
-    if (!weight_grad && !propagate_down[i]) continue;
     const Dtype* x = bottom[i]->cpu_data();
-    Dtype* weight_diff = weight_grad ? this->blobs_[0]->mutable_cpu_diff() : nullptr;
     Dtype* dx = propagate_down[i] ? bottom[i]->mutable_cpu_diff() : nullptr;
+    if (this->batched()) {
+      this->BackwardBatched(x, dy, weights, weight_diff, bias_diff, dx);
+      continue;
+    }
     for (int n = 0; n < this->num_; ++n) {
-      if (weight_grad)
+      if (bias_diff != nullptr) this->BackwardBias(bias_diff, dy + n * this->top_dim_);
+      if (weight_diff != nullptr)
         this->WeightGemm(x + n * this->bottom_dim_, dy + n * this->top_dim_, weight_diff);
       if (dx != nullptr)
         this->BackwardGemm(dy + n * this->top_dim_, weights, dx + n * this->bottom_dim_);

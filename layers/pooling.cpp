@@ -134,12 +134,24 @@ void PoolingLayer<Dtype>::ForwardMax(const BlobVec& bottom, const BlobVec& top) 
         // Caffe's starting value and strict comparison: the first maximum wins ties.
         Dtype best = Dtype(-FLT_MAX);
         int best_index = -1;
-        for (int h = hstart; h < hend; ++h) {
-          for (int w = wstart; w < wend; ++w) {
-            const int index = h * width_ + w;
-            if (x[index] > best) {
-              best = x[index];
-              best_index = index;
+        if (hend - hstart == 2 && wend - wstart == 2) {
+          // A whole 2x2 window (the common case), unrolled, in the same order: the general
+          // loop's bounds kept the processor from overlapping neighbouring windows.
+          const int corner = hstart * width_ + wstart;
+          const int indices[4] = {corner, corner + 1, corner + width_, corner + width_ + 1};
+          for (int index : indices) {
+            const bool higher = x[index] > best;
+            best = higher ? x[index] : best;
+            best_index = higher ? index : best_index;
+          }
+        } else {
+          for (int h = hstart; h < hend; ++h) {
+            for (int w = wstart; w < wend; ++w) {
+              const int index = h * width_ + w;
+              if (x[index] > best) {
+                best = x[index];
+                best_index = index;
+              }
             }
           }
         }

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <array>
-#include <cstring>
 
 #include "common.hpp"
 
@@ -28,30 +27,39 @@ void ValidRange(int in, int out, int offset, int stride, int* lo, int* hi) {
 template <typename Dtype>
 void Im2col(const Dtype* data_im, int channels, int height, int width, int kernel_h, int kernel_w,
             int pad_h, int pad_w, int stride_h, int stride_w, int dilation_h, int dilation_w,
-            Dtype* data_col) {
+            Dtype* data_col, int col_row_stride) {
   const int out_h = OutputSize(height, kernel_h, pad_h, stride_h, dilation_h);
   const int out_w = OutputSize(width, kernel_w, pad_w, stride_w, dilation_w);
+  const int row_stride = col_row_stride < 0 ? out_h * out_w : col_row_stride;
   const int image_size = height * width;
   for (int c = 0; c < channels; ++c, data_im += image_size) {
     for (int kh = 0; kh < kernel_h; ++kh) {
-      for (int kw = 0; kw < kernel_w; ++kw) {
+      const int h_offset = kh * dilation_h - pad_h;
+      int oh_lo, oh_hi;
+      ValidRange(height, out_h, h_offset, stride_h, &oh_lo, &oh_hi);
+      for (int kw = 0; kw < kernel_w; ++kw, data_col += row_stride) {
         const int w_offset = kw * dilation_w - pad_w;
         int ow_lo, ow_hi;
         ValidRange(width, out_w, w_offset, stride_w, &ow_lo, &ow_hi);
-        int ih = kh * dilation_h - pad_h;
-        for (int oh = 0; oh < out_h; ++oh, ih += stride_h, data_col += out_w) {
-          if (ih < 0 || ih >= height) {
-            std::fill(data_col, data_col + out_w, Dtype(0));
-            continue;
+        // Output rows that read only padding are zero; so are the padded ends of the others.
+        std::fill(data_col, data_col + oh_lo * out_w, Dtype(0));
+        std::fill(data_col + oh_hi * out_w, data_col + out_h * out_w, Dtype(0));
+        Dtype* dst = data_col + oh_lo * out_w;
+        // Index of the input read by output (oh, ow = 0); ow_lo keeps every read inside.
+        int src = (oh_lo * stride_h + h_offset) * width + w_offset;
+        const int src_step = stride_h * width;
+        if (stride_w == 1 && ow_lo == 0 && ow_hi == out_w) {
+          for (int oh = oh_lo; oh < oh_hi; ++oh, dst += out_w, src += src_step) {
+            const Dtype* __restrict__ in = data_im + src;
+            Dtype* __restrict__ out = dst;
+            for (int ow = 0; ow < out_w; ++ow) out[ow] = in[ow];
           }
-          std::fill(data_col, data_col + ow_lo, Dtype(0));
-          const Dtype* src = data_im + ih * width + w_offset + ow_lo * stride_w;
-          if (stride_w == 1) {
-            std::memcpy(data_col + ow_lo, src, sizeof(Dtype) * (ow_hi - ow_lo));
-          } else {
-            for (int ow = ow_lo; ow < ow_hi; ++ow, src += stride_w) data_col[ow] = *src;
-          }
-          std::fill(data_col + ow_hi, data_col + out_w, Dtype(0));
+          continue;
+        }
+        for (int oh = oh_lo; oh < oh_hi; ++oh, dst += out_w, src += src_step) {
+          std::fill(dst, dst + ow_lo, Dtype(0));
+          for (int ow = ow_lo; ow < ow_hi; ++ow) dst[ow] = data_im[src + ow * stride_w];
+          std::fill(dst + ow_hi, dst + out_w, Dtype(0));
         }
       }
     }
@@ -61,22 +69,34 @@ void Im2col(const Dtype* data_im, int channels, int height, int width, int kerne
 template <typename Dtype>
 void Col2im(const Dtype* data_col, int channels, int height, int width, int kernel_h, int kernel_w,
             int pad_h, int pad_w, int stride_h, int stride_w, int dilation_h, int dilation_w,
-            Dtype* data_im) {
+            Dtype* data_im, int col_row_stride) {
   const int out_h = OutputSize(height, kernel_h, pad_h, stride_h, dilation_h);
   const int out_w = OutputSize(width, kernel_w, pad_w, stride_w, dilation_w);
+  const int row_stride = col_row_stride < 0 ? out_h * out_w : col_row_stride;
   const int image_size = height * width;
   std::fill(data_im, data_im + channels * image_size, Dtype(0));
   for (int c = 0; c < channels; ++c, data_im += image_size) {
     for (int kh = 0; kh < kernel_h; ++kh) {
-      for (int kw = 0; kw < kernel_w; ++kw) {
+      const int h_offset = kh * dilation_h - pad_h;
+      int oh_lo, oh_hi;
+      ValidRange(height, out_h, h_offset, stride_h, &oh_lo, &oh_hi);
+      for (int kw = 0; kw < kernel_w; ++kw, data_col += row_stride) {
         const int w_offset = kw * dilation_w - pad_w;
         int ow_lo, ow_hi;
         ValidRange(width, out_w, w_offset, stride_w, &ow_lo, &ow_hi);
-        int ih = kh * dilation_h - pad_h;
-        for (int oh = 0; oh < out_h; ++oh, ih += stride_h, data_col += out_w) {
-          if (ih < 0 || ih >= height) continue;
-          Dtype* dst = data_im + ih * width + w_offset + ow_lo * stride_w;
-          for (int ow = ow_lo; ow < ow_hi; ++ow, dst += stride_w) *dst += data_col[ow];
+        const Dtype* src = data_col + oh_lo * out_w;
+        int dst = (oh_lo * stride_h + h_offset) * width + w_offset;
+        const int dst_step = stride_h * width;
+        if (stride_w == 1) {
+          for (int oh = oh_lo; oh < oh_hi; ++oh, src += out_w, dst += dst_step) {
+            Dtype* __restrict__ out = data_im + dst + ow_lo;
+            const Dtype* __restrict__ in = src + ow_lo;
+            for (int ow = 0; ow < ow_hi - ow_lo; ++ow) out[ow] += in[ow];
+          }
+          continue;
+        }
+        for (int oh = oh_lo; oh < oh_hi; ++oh, src += out_w, dst += dst_step) {
+          for (int ow = ow_lo; ow < ow_hi; ++ow) data_im[dst + ow * stride_w] += src[ow];
         }
       }
     }
@@ -91,7 +111,7 @@ namespace {
 template <typename Visit>
 void ForEachColumnEntry(int num_spatial_axes, const int* im_shape, const int* col_shape,
                         const int* kernel_shape, const int* pad, const int* stride,
-                        const int* dilation, Visit visit) {
+                        const int* dilation, int col_row_stride, Visit visit) {
   const int d = num_spatial_axes;
   int kernel_size = 1;
   int out_size = 1;
@@ -100,9 +120,9 @@ void ForEachColumnEntry(int num_spatial_axes, const int* im_shape, const int* co
     out_size *= col_shape[a + 1];
   }
   const int rows = col_shape[0];
+  const int row_stride = col_row_stride < 0 ? out_size : col_row_stride;
   // Fixed-size index arrays keep the unrolling free of heap allocation.
   std::array<int, kMaxBlobAxes> kernel_index{}, out_index{};
-  int col = 0;
   for (int r = 0; r < rows; ++r) {
     int rest = r % kernel_size;
     for (int a = d - 1; a >= 0; --a) {
@@ -111,6 +131,7 @@ void ForEachColumnEntry(int num_spatial_axes, const int* im_shape, const int* co
     }
     const int channel = r / kernel_size;
     std::fill(out_index.begin(), out_index.begin() + d, 0);
+    int col = r * row_stride;
     for (int o = 0; o < out_size; ++o, ++col) {
       int im = channel;
       bool inside = true;
@@ -136,33 +157,34 @@ void ForEachColumnEntry(int num_spatial_axes, const int* im_shape, const int* co
 template <typename Dtype>
 void Im2colNd(const Dtype* data_im, int num_spatial_axes, const int* im_shape, const int* col_shape,
               const int* kernel_shape, const int* pad, const int* stride, const int* dilation,
-              Dtype* data_col) {
+              Dtype* data_col, int col_row_stride) {
   ForEachColumnEntry(num_spatial_axes, im_shape, col_shape, kernel_shape, pad, stride, dilation,
+                     col_row_stride,
                      [&](int col, int im) { data_col[col] = im >= 0 ? data_im[im] : Dtype(0); });
 }
 
 template <typename Dtype>
 void Col2imNd(const Dtype* data_col, int num_spatial_axes, const int* im_shape,
               const int* col_shape, const int* kernel_shape, const int* pad, const int* stride,
-              const int* dilation, Dtype* data_im) {
+              const int* dilation, Dtype* data_im, int col_row_stride) {
   int im_count = 1;
   for (int a = 0; a <= num_spatial_axes; ++a) im_count *= im_shape[a];
   std::fill(data_im, data_im + im_count, Dtype(0));
   ForEachColumnEntry(num_spatial_axes, im_shape, col_shape, kernel_shape, pad, stride, dilation,
-                     [&](int col, int im) {
+                     col_row_stride, [&](int col, int im) {
                        if (im >= 0) data_im[im] += data_col[col];
                      });
 }
 
 #define MOKA_INSTANTIATE_IM2COL(Dtype)                                                             \
   template void Im2col<Dtype>(const Dtype*, int, int, int, int, int, int, int, int, int, int, int, \
-                              Dtype*);                                                             \
+                              Dtype*, int);                                                        \
   template void Col2im<Dtype>(const Dtype*, int, int, int, int, int, int, int, int, int, int, int, \
-                              Dtype*);                                                             \
+                              Dtype*, int);                                                        \
   template void Im2colNd<Dtype>(const Dtype*, int, const int*, const int*, const int*, const int*, \
-                                const int*, const int*, Dtype*);                                   \
+                                const int*, const int*, Dtype*, int);                              \
   template void Col2imNd<Dtype>(const Dtype*, int, const int*, const int*, const int*, const int*, \
-                                const int*, const int*, Dtype*)
+                                const int*, const int*, Dtype*, int)
 
 MOKA_INSTANTIATE_IM2COL(float);
 MOKA_INSTANTIATE_IM2COL(double);

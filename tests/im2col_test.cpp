@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <vector>
 
@@ -102,6 +103,7 @@ class Im2colTest : public ::testing::Test {
     Col2imNd(c.data(), d, im_shape.data(), col_shape.data(), g.kernel.data(), g.pad.data(),
              g.stride.data(), g.dilation.data(), back_nd.data());
     CheckAdjoint(im, expected, c, back_nd);
+    CheckRowStride(channels, g, im, expected, c, back_nd, /*nd=*/true);
 
     if (d != 2) return;
     std::vector<Dtype> col(col_count, Dtype(7));
@@ -114,6 +116,50 @@ class Im2colTest : public ::testing::Test {
     for (int i = 0; i < im_count; ++i) {
       EXPECT_NEAR(back[i], back_nd[i], 1e-5) << "2-D and N-D col2im differ at " << i;
     }
+    CheckRowStride(channels, g, im, expected, c, back, /*nd=*/false);
+  }
+
+  /// The batched layout: this image's columns as the middle one of three side by side in each
+  /// row. im2col must fill exactly its slots (the rest keep their sentinel), and col2im reading
+  /// them must give what it gives from the dense layout.
+  void CheckRowStride(int channels, const Geometry& g, const std::vector<Dtype>& im,
+                      const std::vector<Dtype>& expected, const std::vector<Dtype>& c,
+                      const std::vector<Dtype>& back, bool nd) {
+    const int d = static_cast<int>(g.in.size());
+    const int rows = channels * Product(g.kernel);
+    const int out = Product(g.Out());
+    const int stride = 3 * out;
+    const std::vector<int> im_shape = ImShape(channels, g);
+    const std::vector<int> col_shape = ColShape(channels, g);
+    std::vector<Dtype> wide(rows * stride, Dtype(7));
+    if (nd) {
+      Im2colNd(im.data(), d, im_shape.data(), col_shape.data(), g.kernel.data(), g.pad.data(),
+               g.stride.data(), g.dilation.data(), wide.data() + out, stride);
+    } else {
+      Im2col(im.data(), channels, g.in[0], g.in[1], g.kernel[0], g.kernel[1], g.pad[0], g.pad[1],
+             g.stride[0], g.stride[1], g.dilation[0], g.dilation[1], wide.data() + out, stride);
+    }
+    for (int r = 0; r < rows; ++r) {
+      for (int i = 0; i < stride; ++i) {
+        const bool mine = i >= out && i < 2 * out;
+        const Dtype want = mine ? expected[r * out + i - out] : Dtype(7);
+        ASSERT_EQ(wide[r * stride + i], want)
+            << (nd ? "N-D" : "2-D") << " row " << r << " slot " << i;
+      }
+    }
+    for (int r = 0; r < rows; ++r) {
+      std::copy(c.begin() + r * out, c.begin() + (r + 1) * out, wide.begin() + r * stride + out);
+    }
+    std::vector<Dtype> back_wide(im.size(), Dtype(7));
+    if (nd) {
+      Col2imNd(wide.data() + out, d, im_shape.data(), col_shape.data(), g.kernel.data(),
+               g.pad.data(), g.stride.data(), g.dilation.data(), back_wide.data(), stride);
+    } else {
+      Col2im(wide.data() + out, channels, g.in[0], g.in[1], g.kernel[0], g.kernel[1], g.pad[0],
+             g.pad[1], g.stride[0], g.stride[1], g.dilation[0], g.dilation[1], back_wide.data(),
+             stride);
+    }
+    for (size_t i = 0; i < im.size(); ++i) ASSERT_EQ(back_wide[i], back[i]) << "image entry " << i;
   }
 
   void CheckAdjoint(const std::vector<Dtype>& im, const std::vector<Dtype>& col,

@@ -2,10 +2,12 @@
 
 #include <algorithm>
 #include <cmath>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "gradient_checker.hpp"
+#include "layers/base_convolution.hpp"
 #include "test_util.hpp"
 
 namespace moka::test {
@@ -216,7 +218,7 @@ TYPED_TEST(ConvolutionTest, OneByOneSkipsIm2col) {
       MakeLayer<TypeParam>(ConvText("num_output: 6 group: 2 kernel_size: 1"), &this->context_);
   Blob<TypeParam> top;
   layer->SetUp({&bottom}, {&top});
-  EXPECT_EQ(layer->engine(), "blas-1x1");
+  EXPECT_EQ(layer->engine().rfind("blas-1x1(batched", 0), 0u) << layer->engine();
   ConvGeometry g;
   g.group = 2;
   this->CheckForward("num_output: 6 group: 2 kernel_size: 1", &bottom, g);
@@ -224,7 +226,7 @@ TYPED_TEST(ConvolutionTest, OneByOneSkipsIm2col) {
   auto strided =
       MakeLayer<TypeParam>(ConvText("num_output: 6 kernel_size: 1 stride: 2"), &this->context_);
   strided->SetUp({&bottom}, {&top});
-  EXPECT_EQ(strided->engine(), "im2col+blas");
+  EXPECT_EQ(strided->engine().rfind("im2col+blas(batched", 0), 0u) << strided->engine();
   g.group = 1;
   g.stride[0] = g.stride[1] = 2;
   this->CheckForward("num_output: 6 kernel_size: 1 stride: 2", &bottom, g);
@@ -523,6 +525,310 @@ TYPED_TEST(ConvolutionTest, AlexNetFirstStageShapes) {
     }
   }
   EXPECT_NEAR(conv1.data_at(0, o, oh, ow), expected, 1e-5);
+}
+
+// The batched path against the per-image one (Caffe's, the reference, itself checked against the
+// direct convolution above), on awkward shapes, with tasks that split the batch unevenly and more
+// threads than cores.
+
+template <typename Dtype>
+using ConvBase = BaseConvolutionLayer<Dtype>;
+using Batching = ConvBatching;
+
+/// How a layer walks the batch: per image, or batched in tasks of task_images on `threads`, the
+/// gradients summed in `runs` runs of tasks (0: the layer's choice, one per task here).
+struct Path {
+  Batching batching;
+  int task_images;
+  int threads;
+  int runs = 0;
+};
+
+template <typename Dtype>
+struct PathRun {
+  std::vector<std::vector<Dtype>> tops, bottom_diffs, param_diffs;
+  std::string engine;
+};
+
+template <typename Dtype>
+std::shared_ptr<ConvBase<Dtype>> MakeConv(const std::string& conv_param, const Path& path,
+                                          Context* context) {
+  auto layer =
+      std::dynamic_pointer_cast<ConvBase<Dtype>>(MakeLayer<Dtype>(ConvText(conv_param), context));
+  EXPECT_TRUE(layer != nullptr);
+  layer->set_batching(path.batching);
+  layer->set_task_images(path.task_images);
+  layer->set_threads(path.threads);
+  layer->set_gradient_runs(path.runs);
+  return layer;
+}
+
+/// Runs Forward and Backward on copies of `bottoms` with weights copied from `reference`. Parameter
+/// diffs start at 0.5 (they must accumulate) and bottom diffs at 9 (they must be overwritten, or
+/// left alone where propagate_down is false).
+template <typename Dtype>
+PathRun<Dtype> RunPath(const std::string& conv_param, const Path& path,
+                       const std::vector<Blob<Dtype>*>& bottoms, Layer<Dtype>* reference,
+                       const std::vector<bool>& propagate_down, bool weight_grad) {
+  Context context;
+  auto layer = MakeConv<Dtype>(conv_param, path, &context);
+  std::vector<std::unique_ptr<Blob<Dtype>>> bottom_store, top_store;
+  std::vector<Blob<Dtype>*> bottom, top;
+  for (Blob<Dtype>* b : bottoms) {
+    bottom_store.emplace_back(new Blob<Dtype>(b->shape()));
+    bottom_store.back()->CopyFrom(*b);
+    bottom.push_back(bottom_store.back().get());
+    top_store.emplace_back(new Blob<Dtype>());
+    top.push_back(top_store.back().get());
+  }
+  layer->SetUp(bottom, top);
+  for (size_t i = 0; i < layer->blobs().size(); ++i) {
+    layer->blobs()[i]->CopyFrom(*reference->blobs()[i]);
+    layer->blobs()[i]->set_diff(Dtype(0.5));
+  }
+  layer->set_param_propagate_down(0, weight_grad);
+  layer->Forward(bottom, top);
+  for (size_t i = 0; i < top.size(); ++i) {
+    FillUniform<Dtype>(top[i], -1, 1, 11 + i);
+    cpu_copy(top[i]->count(), top[i]->cpu_data(), top[i]->mutable_cpu_diff());
+    bottom[i]->set_diff(Dtype(9));
+  }
+  // Forward again: the first top values were replaced by the diffs' random fill.
+  layer->Forward(bottom, top);
+  layer->Backward(top, propagate_down, bottom);
+  PathRun<Dtype> run;
+  run.engine = layer->engine();
+  for (size_t i = 0; i < top.size(); ++i) {
+    run.tops.emplace_back(top[i]->cpu_data(), top[i]->cpu_data() + top[i]->count());
+    run.bottom_diffs.emplace_back(bottom[i]->cpu_diff(),
+                                  bottom[i]->cpu_diff() + bottom[i]->count());
+  }
+  for (auto& blob : layer->blobs()) {
+    run.param_diffs.emplace_back(blob->cpu_diff(), blob->cpu_diff() + blob->count());
+  }
+  return run;
+}
+
+template <typename Dtype>
+void ExpectSameValues(const std::vector<std::vector<Dtype>>& actual,
+                      const std::vector<std::vector<Dtype>>& expected, bool bitwise,
+                      const std::string& what) {
+  ASSERT_EQ(actual.size(), expected.size()) << what;
+  const double tol = std::is_same<Dtype, float>::value ? 2e-5 : 1e-12;
+  for (size_t b = 0; b < actual.size(); ++b) {
+    ASSERT_EQ(actual[b].size(), expected[b].size()) << what;
+    for (size_t i = 0; i < actual[b].size(); ++i) {
+      if (bitwise) {
+        ASSERT_EQ(actual[b][i], expected[b][i]) << what << " blob " << b << " element " << i;
+      } else {
+        ASSERT_NEAR(actual[b][i], expected[b][i],
+                    tol * std::max(1.0, std::fabs(static_cast<double>(expected[b][i]))))
+            << what << " blob " << b << " element " << i;
+      }
+    }
+  }
+}
+
+template <typename Dtype>
+class ConvolutionBatchedTest : public ::testing::Test {
+ protected:
+  /// Compares every batched variant against the per-image path on bottoms of `shape` (`count`
+  /// bottoms sharing the weights), and the batched variants among themselves bit for bit: the
+  /// thread count must not change a result.
+  void Compare(const std::string& conv_param, const std::vector<int>& shape, int count = 1,
+               std::vector<bool> propagate_down = {}, bool weight_grad = true) {
+    SCOPED_TRACE(conv_param + " on " + ShapeString(shape));
+    std::vector<std::unique_ptr<Blob<Dtype>>> store;
+    std::vector<Blob<Dtype>*> bottoms;
+    for (int i = 0; i < count; ++i) {
+      store.emplace_back(new Blob<Dtype>(shape));
+      FillUniform<Dtype>(store.back().get(), -1, 1, 3 + i);
+      bottoms.push_back(store.back().get());
+    }
+    if (propagate_down.empty()) propagate_down.assign(count, true);
+    Context context;
+    auto reference = MakeConv<Dtype>(conv_param, {Batching::kPerImage, 0, 0}, &context);
+    std::vector<std::unique_ptr<Blob<Dtype>>> tops;
+    std::vector<Blob<Dtype>*> top;
+    for (int i = 0; i < count; ++i) {
+      tops.emplace_back(new Blob<Dtype>());
+      top.push_back(tops.back().get());
+    }
+    reference->SetUp(bottoms, top);
+    const PathRun<Dtype> expected = RunPath<Dtype>(conv_param, {Batching::kPerImage, 0, 0}, bottoms,
+                                                   reference.get(), propagate_down, weight_grad);
+    EXPECT_EQ(expected.engine.find("batched"), std::string::npos) << expected.engine;
+    const int num = shape[0];
+    const std::vector<Path> paths = {{Batching::kBatched, 2, 3},    {Batching::kBatched, 1, 2},
+                                     {Batching::kBatched, 3, 1},    {Batching::kBatched, num, 2},
+                                     {Batching::kBatched, 2, 1},    {Batching::kBatched, 1, 3, 2},
+                                     {Batching::kBatched, 1, 1, 2}, {Batching::kBatched, 2, 2, 2}};
+    std::vector<PathRun<Dtype>> runs;
+    for (const Path& path : paths) {
+      runs.push_back(
+          RunPath<Dtype>(conv_param, path, bottoms, reference.get(), propagate_down, weight_grad));
+      const std::string what = runs.back().engine;
+      EXPECT_NE(what.find("batched"), std::string::npos) << what;
+      ExpectSameValues(runs.back().tops, expected.tops, false, what + " top");
+      ExpectSameValues(runs.back().bottom_diffs, expected.bottom_diffs, false,
+                       what + " bottom diff");
+      ExpectSameValues(runs.back().param_diffs, expected.param_diffs, false, what + " param diff");
+    }
+    // Same tasks and runs, 3 threads or 1.
+    for (const auto& pair : {std::make_pair(0, 4), std::make_pair(5, 6)}) {
+      const PathRun<Dtype>& a = runs[pair.first];
+      const PathRun<Dtype>& b = runs[pair.second];
+      ExpectSameValues(a.tops, b.tops, true, a.engine + " vs " + b.engine + ": top");
+      ExpectSameValues(a.bottom_diffs, b.bottom_diffs, true,
+                       a.engine + " vs " + b.engine + ": bottom diff");
+      ExpectSameValues(a.param_diffs, b.param_diffs, true,
+                       a.engine + " vs " + b.engine + ": param diff");
+    }
+  }
+};
+TYPED_TEST_SUITE(ConvolutionBatchedTest, TestDtypes);
+
+TYPED_TEST(ConvolutionBatchedTest, GroupDilationStridePad) {
+  this->Compare(
+      "num_output: 4 group: 2 kernel_size: 3 kernel_size: 2 pad: 2 pad: 1 stride: 2 stride: 1 "
+      "dilation: 2 dilation: 1",
+      {5, 6, 9, 8});
+}
+
+TYPED_TEST(ConvolutionBatchedTest, Group3PadOverHalfKernelOddBatch) {
+  this->Compare(
+      "num_output: 6 group: 3 kernel_h: 3 kernel_w: 2 pad_h: 2 pad_w: 1 stride_h: 1 stride_w: 2",
+      {7, 3, 7, 5});
+}
+
+TYPED_TEST(ConvolutionBatchedTest, BatchOfOne) {
+  this->Compare("num_output: 6 group: 3 kernel_size: 3 pad: 1 stride: 2", {1, 3, 7, 5});
+}
+
+TYPED_TEST(ConvolutionBatchedTest, OneByOneGroupsAndStrided) {
+  this->Compare("num_output: 6 group: 2 kernel_size: 1", {5, 4, 5, 3});
+  this->Compare("num_output: 6 kernel_size: 1 stride: 2", {5, 4, 5, 3});
+}
+
+TYPED_TEST(ConvolutionBatchedTest, WithoutBiasAndKernelOverhangingInput) {
+  this->Compare("num_output: 3 kernel_size: 3 stride: 2 bias_term: false", {4, 2, 2, 4});
+}
+
+TYPED_TEST(ConvolutionBatchedTest, ThreeSpatialAxesAndForcedNd) {
+  this->Compare(
+      "num_output: 4 group: 2 kernel_size: 3 kernel_size: 2 kernel_size: 3 pad: 1 pad: 0 pad: 2 "
+      "stride: 2 stride: 1 stride: 1 dilation: 1 dilation: 2 dilation: 1",
+      {5, 4, 5, 4, 6});
+  this->Compare(
+      "num_output: 4 group: 2 kernel_size: 3 kernel_size: 2 pad: 2 pad: 0 stride: 2 stride: 1 "
+      "dilation: 1 dilation: 2 force_nd_im2col: true",
+      {5, 4, 7, 6});
+}
+
+TYPED_TEST(ConvolutionBatchedTest, ChannelAxisTwo) {
+  // The images are the product of the axes before the channel axis: 2 x 3.
+  this->Compare("num_output: 3 kernel_size: 2 pad: 1 axis: 2", {2, 3, 2, 5, 4});
+}
+
+TYPED_TEST(ConvolutionBatchedTest, TwoBottomsAndPartialGradients) {
+  const std::string param = "num_output: 4 group: 2 kernel_size: 3 pad: 1";
+  this->Compare(param, {5, 4, 6, 5}, 2);
+  // LeNet's conv1: no gradient for the data.
+  this->Compare(param, {5, 4, 6, 5}, 2, {false, true});
+  this->Compare(param, {5, 4, 6, 5}, 1, {true}, /*weight_grad=*/false);
+}
+
+TYPED_TEST(ConvolutionBatchedTest, PlanFollowsWidthBudgetAndThreads) {
+  using Dtype = TypeParam;
+  Context context;
+  struct Case {
+    std::vector<int> shape;
+    std::string param;
+    int chunk, tasks;
+  };
+  // LeNet's conv2 (8x8 outputs): 4 images make 256 columns; conv1 (24x24) is wide enough alone.
+  const std::vector<Case> cases = {
+      {{64, 20, 12, 12}, "num_output: 50 kernel_size: 5", 4, 16},
+      {{64, 1, 28, 28}, "num_output: 20 kernel_size: 5", 1, 64},
+      {{10, 20, 12, 12}, "num_output: 50 kernel_size: 5", 4, 3},
+      {{9, 2, 3, 3}, "num_output: 2 kernel_size: 1", 9, 1},
+  };
+  for (const Case& c : cases) {
+    auto layer = MakeConv<Dtype>(c.param, {Batching::kAuto, 0, 2}, &context);
+    Blob<Dtype> bottom(c.shape), top;
+    layer->SetUp({&bottom}, {&top});
+    EXPECT_TRUE(layer->batched()) << c.param;
+    EXPECT_EQ(layer->batch_chunk(), c.chunk) << c.param;
+    EXPECT_EQ(layer->batch_tasks(), c.tasks) << c.param;
+    EXPECT_EQ(layer->batch_threads(), std::min(2, c.tasks)) << c.param;
+    // Small weights: one gradient partial per task.
+    EXPECT_EQ(layer->batch_gradient_runs(), c.tasks) << c.param;
+    const std::string base =
+        c.param.find("kernel_size: 1") != std::string::npos ? "blas-1x1" : "im2col+blas";
+    EXPECT_EQ(layer->engine(), base + "(batched x" + std::to_string(c.chunk) + ", " +
+                                   std::to_string(std::min(2, c.tasks)) +
+                                   (c.tasks > 1 ? " threads)" : " thread)"));
+  }
+  // A budget of one image's columns (20 * 25 * 64 values) leaves one image per task.
+  auto small = MakeConv<Dtype>("num_output: 50 kernel_size: 5", {Batching::kAuto, 0, 2}, &context);
+  small->set_column_budget(sizeof(Dtype) * 20 * 25 * 64);
+  Blob<Dtype> bottom(6, 20, 12, 12), top;
+  small->SetUp({&bottom}, {&top});
+  EXPECT_EQ(small->batch_chunk(), 1);
+  EXPECT_EQ(small->batch_tasks(), 6);
+  // Weights of 4 MiB (8 in double) or more: the partials share kPartialBudget, but there are at
+  // least kMinGradientRuns of them.
+  auto wide = MakeConv<Dtype>("num_output: 1024 kernel_size: 1", {Batching::kAuto, 1, 2}, &context);
+  Blob<Dtype> columns(16, 1024, 1, 1);
+  wide->SetUp({&columns}, {&top});
+  EXPECT_EQ(wide->batch_tasks(), 16);
+  EXPECT_EQ(wide->batch_gradient_runs(), ConvBase<Dtype>::kMinGradientRuns);
+  // One image: nothing to batch, Caffe's per-image products.
+  Blob<Dtype> one(1, 20, 12, 12);
+  small->Reshape({&one}, {&top});
+  EXPECT_FALSE(small->batched());
+  EXPECT_EQ(small->engine(), "im2col+blas");
+}
+
+TYPED_TEST(ConvolutionBatchedTest, GradientInTasksOnThreads) {
+  using Dtype = TypeParam;
+  Context context;
+  Blob<Dtype> bottom(3, 4, 5, 4);
+  FillUniform<Dtype>(&bottom, -1, 1);
+  Blob<Dtype> top;
+  auto layer = MakeConv<Dtype>(
+      "num_output: 2 group: 2 kernel_size: 3 kernel_size: 2 dilation: 2 dilation: 1 pad: 1 "
+      "stride: 2 stride: 1",
+      {Batching::kBatched, 2, 2}, &context);
+  GradientChecker<Dtype> checker;
+  checker.Check(layer.get(), {&bottom}, {&top});
+  EXPECT_EQ(layer->batch_tasks(), 2);
+}
+
+TYPED_TEST(ConvolutionBatchedTest, GradientOneByOneInTasks) {
+  using Dtype = TypeParam;
+  Context context;
+  Blob<Dtype> bottom(3, 4, 3, 3);
+  FillUniform<Dtype>(&bottom, -1, 1);
+  Blob<Dtype> top;
+  auto layer = MakeConv<Dtype>("num_output: 2 group: 2 kernel_size: 1", {Batching::kBatched, 1, 2},
+                               &context);
+  GradientChecker<Dtype> checker;
+  checker.Check(layer.get(), {&bottom}, {&top});
+}
+
+TYPED_TEST(ConvolutionBatchedTest, GradientThreeSpatialAxesInTasks) {
+  using Dtype = TypeParam;
+  Context context;
+  Blob<Dtype> bottom({3, 2, 3, 4, 3});
+  FillUniform<Dtype>(&bottom, -1, 1);
+  Blob<Dtype> top;
+  auto layer = MakeConv<Dtype>(
+      "num_output: 2 kernel_size: 2 pad: 1 pad: 0 pad: 1 stride: 2 stride: 1 stride: 1 "
+      "dilation: 1 dilation: 2 dilation: 1",
+      {Batching::kBatched, 2, 3}, &context);
+  GradientChecker<Dtype> checker;
+  checker.Check(layer.get(), {&bottom}, {&top});
 }
 
 }  // namespace

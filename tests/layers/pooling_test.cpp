@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cfloat>
 #include <cmath>
+#include <limits>
 #include <numeric>
 #include <random>
 #include <string>
@@ -183,6 +184,29 @@ TYPED_TEST(PoolingTest, MaxByHandTiesGoToTheFirst) {
   layer->Backward({&top, &mask}, {true}, {&bottom});
   const Dtype expected_diff[] = {0, 2, 0, 1, 0, 1, 0, 0, 0};
   for (int i = 0; i < 9; ++i) EXPECT_EQ(bottom.cpu_diff()[i], expected_diff[i]) << i;
+}
+
+TYPED_TEST(PoolingTest, MaxSkipsNaNAndValuesAtOrBelowTheStart) {
+  using Dtype = TypeParam;
+  // Caffe starts each window at -FLT_MAX and takes only strictly larger values: NaN never wins,
+  // and a window of NaNs or -infinities selects nothing (mask -1).
+  const Dtype nan = std::numeric_limits<Dtype>::quiet_NaN();
+  const Dtype inf = std::numeric_limits<Dtype>::infinity();
+  Blob<Dtype> bottom(1, 1, 2, 6);
+  const Dtype values[] = {nan, 1, nan, nan, -inf, -inf,  //
+                          nan, 2, nan, nan, -inf, -inf};
+  std::copy(values, values + 12, bottom.mutable_cpu_data());
+  Blob<Dtype> top, mask;
+  auto layer = MakeLayer<Dtype>(PoolText("kernel_size: 2 stride: 2"), &this->context_);
+  layer->SetUp({&bottom}, {&top, &mask});
+  layer->Forward({&bottom}, {&top, &mask});
+  const Dtype lowest = Dtype(-FLT_MAX);
+  const Dtype expected[] = {2, lowest, lowest};
+  const Dtype expected_mask[] = {7, -1, -1};
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(top.cpu_data()[i], expected[i]) << i;
+    EXPECT_EQ(mask.cpu_data()[i], expected_mask[i]) << i;
+  }
 }
 
 TYPED_TEST(PoolingTest, AveForwardPaddedDivisor) {
