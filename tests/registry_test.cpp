@@ -12,11 +12,12 @@ namespace {
 // Every layer type implemented so far. Adding a layer adds its name here.
 const std::vector<std::string> kImplementedTypes = {
     "AbsVal", "Accuracy", "ArgMax", "BatchNorm", "BatchReindex", "Bias", "BNLL", "Clip", "Concat",
-    "ContrastiveLoss", "Convolution", "Crop", "Data", "Dropout", "DummyData", "Eltwise", "ELU",
-    "Embed", "EuclideanLoss", "Exp", "Filter", "Flatten", "HingeLoss", "InfogainLoss",
-    "InnerProduct", "Input", "Log", "LRN", "MultinomialLogisticLoss", "MVN", "Parameter", "Pooling",
-    "Power", "PReLU", "Reduction", "ReLU", "Reshape", "Scale", "Sigmoid", "SigmoidCrossEntropyLoss",
-    "Silence", "Slice", "Softmax", "SoftmaxWithLoss", "Split", "Swish", "TanH", "Threshold", "Tile"
+    "ContrastiveLoss", "Convolution", "Crop", "Data", "Deconvolution", "Dropout", "DummyData",
+    "Eltwise", "ELU", "Embed", "EuclideanLoss", "Exp", "Filter", "Flatten", "HingeLoss",
+    "InfogainLoss", "InnerProduct", "Input", "Log", "LRN", "MultinomialLogisticLoss", "MVN",
+    "Parameter", "Pooling", "Power", "PReLU", "Reduction", "ReLU", "Reshape", "Scale", "Sigmoid",
+    "SigmoidCrossEntropyLoss", "Silence", "Slice", "Softmax", "SoftmaxWithLoss", "Split", "Swish",
+    "TanH", "Threshold", "Tile"
 };
 
 TEST(RegistryTest, HoldsEveryImplementedType) {
