@@ -81,13 +81,18 @@ void EltwiseLayer<Dtype>::Forward_cpu(const BlobVec& bottom, const BlobVec& top)
 }
 
 template <typename Dtype>
-void EltwiseLayer<Dtype>::Backward_cpu(const BlobVec& top, const std::vector<bool>& propagate_down,
-                                       const BlobVec& bottom) {
+void EltwiseLayer<Dtype>::CheckNotInPlace(const BlobVec& top, const BlobVec& bottom) const {
   for (size_t i = 0; i < bottom.size(); ++i) {
     // The overwritten input (PROD) or the shared diff (MAX) would give wrong gradients.
     MOKA_CHECK(top[0] != bottom[i], ConfigError,
                "cannot backpropagate through an Eltwise run in place (top is bottom " << i << ")");
   }
+}
+
+template <typename Dtype>
+void EltwiseLayer<Dtype>::Backward_cpu(const BlobVec& top, const std::vector<bool>& propagate_down,
+                                       const BlobVec& bottom) {
+  CheckNotInPlace(top, bottom);
   const int n = top[0]->count();
   const Dtype* dy = top[0]->cpu_diff();
   for (size_t i = 0; i < bottom.size(); ++i) {

@@ -74,10 +74,7 @@ void EltwiseLayer<Dtype>::Forward_gpu(const BlobVec& bottom, const BlobVec& top)
 template <typename Dtype>
 void EltwiseLayer<Dtype>::Backward_gpu(const BlobVec& top, const std::vector<bool>& propagate_down,
                                        const BlobVec& bottom) {
-  for (size_t i = 0; i < bottom.size(); ++i) {
-    MOKA_CHECK(top[0] != bottom[i], ConfigError,
-               "cannot backpropagate through an Eltwise run in place (top is bottom " << i << ")");
-  }
+  CheckNotInPlace(top, bottom);
   const int n = top[0]->count();
   const Dtype* dy = top[0]->gpu_diff();
   for (size_t i = 0; i < bottom.size(); ++i) {

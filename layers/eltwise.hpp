@@ -32,6 +32,9 @@ class EltwiseLayer : public Layer<Dtype> {
 #endif
 
  private:
+  /// Refuses a backward pass when the top overwrote a bottom (in-place forward).
+  void CheckNotInPlace(const BlobVec& top, const BlobVec& bottom) const;
+
   EltwiseParameter::EltwiseOp op_ = EltwiseParameter::SUM;
   std::vector<Dtype> coeffs_;
   bool stable_prod_grad_ = true;
