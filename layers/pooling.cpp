@@ -83,6 +83,18 @@ int PooledSize(int in, int kernel, int pad, int stride, bool ceil_mode, bool pad
   return pooled;
 }
 
+
+// One axis of an average-pooling window: the divisor counts padding up to in + pad (Caffe's rule),
+// while [start, end) is clipped to the image.
+struct AveWindow {
+  int start, end, size;
+};
+AveWindow AveWindowAxis(int pooled_index, int stride, int pad, int kernel, int extent) {
+  const int start = pooled_index * stride - pad;
+  const int end = std::min(start + kernel, extent + pad);
+  return {std::max(start, 0), std::min(end, extent), end - start};
+}
+
 }  // namespace
 
 template <typename Dtype>
@@ -174,17 +186,12 @@ void PoolingLayer<Dtype>::ForwardAve(const BlobVec& bottom, const BlobVec& top) 
   const int in_plane = height_ * width_;
   for (int plane = 0; plane < num_ * channels_; ++plane, x += in_plane) {
     for (int ph = 0; ph < pooled_height_; ++ph) {
-      int hstart = ph * stride_h_ - pad_h_;
-      int hend = std::min(hstart + kernel_h_, height_ + pad_h_);
-      const int pool_h = hend - hstart;
-      hstart = std::max(hstart, 0);
-      hend = std::min(hend, height_);
+      const AveWindow hw = AveWindowAxis(ph, stride_h_, pad_h_, kernel_h_, height_);
+      const int hstart = hw.start, hend = hw.end;
       for (int pw = 0; pw < pooled_width_; ++pw, ++y) {
-        int wstart = pw * stride_w_ - pad_w_;
-        int wend = std::min(wstart + kernel_w_, width_ + pad_w_);
-        const int pool_size = pool_h * (wend - wstart);
-        wstart = std::max(wstart, 0);
-        wend = std::min(wend, width_);
+        const AveWindow ww = AveWindowAxis(pw, stride_w_, pad_w_, kernel_w_, width_);
+        const int wstart = ww.start, wend = ww.end;
+        const int pool_size = hw.size * ww.size;
         Dtype sum = 0;
         for (int h = hstart; h < hend; ++h) {
           for (int w = wstart; w < wend; ++w) sum += x[h * width_ + w];
@@ -289,17 +296,12 @@ void PoolingLayer<Dtype>::Backward_cpu(const BlobVec& top, const std::vector<boo
   } else if (pool_ == PoolingParameter::AVE) {
     for (int plane = 0; plane < planes; ++plane, dx += in_plane) {
       for (int ph = 0; ph < pooled_height_; ++ph) {
-        int hstart = ph * stride_h_ - pad_h_;
-        int hend = std::min(hstart + kernel_h_, height_ + pad_h_);
-        const int pool_h = hend - hstart;
-        hstart = std::max(hstart, 0);
-        hend = std::min(hend, height_);
+        const AveWindow hw = AveWindowAxis(ph, stride_h_, pad_h_, kernel_h_, height_);
+        const int hstart = hw.start, hend = hw.end;
         for (int pw = 0; pw < pooled_width_; ++pw, ++dy) {
-          int wstart = pw * stride_w_ - pad_w_;
-          int wend = std::min(wstart + kernel_w_, width_ + pad_w_);
-          const int pool_size = pool_h * (wend - wstart);
-          wstart = std::max(wstart, 0);
-          wend = std::min(wend, width_);
+          const AveWindow ww = AveWindowAxis(pw, stride_w_, pad_w_, kernel_w_, width_);
+          const int wstart = ww.start, wend = ww.end;
+          const int pool_size = hw.size * ww.size;
           const Dtype share = *dy / pool_size;
           for (int h = hstart; h < hend; ++h) {
             for (int w = wstart; w < wend; ++w) dx[h * width_ + w] += share;
