@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
   build-essential cmake ccache pkg-config
   libprotobuf-dev protobuf-compiler libopenblas-dev libgoogle-glog-dev libgflags-dev
-  liblmdb-dev libleveldb-dev libhdf5-dev libopencv-dev libgtest-dev zlib1g-dev
+  liblmdb-dev libleveldb-dev libhdf5-dev libopencv-dev libcurl4-openssl-dev libssl-dev libgtest-dev zlib1g-dev
   python3-numpy python3-opencv python3-torch python3-lmdb python3-h5py
 )
 
