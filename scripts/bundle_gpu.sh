@@ -3,9 +3,10 @@
 # CUDA runtime, cuBLAS, cuDNN) but not moka's other libraries:
 #   bin/moka, bin/moka_tests, lib/libmoka.so and the shared libraries they need beyond the CUDA
 #   stack, protobuf, OpenBLAS and the C/C++ runtime; run.sh (sets LD_LIBRARY_PATH and runs a
-#   binary) and gpu_check.sh (the GPU acceptance run).
+#   binary), gpu_check.sh (the GPU acceptance run) and bench/ (the GPU benchmark and its nets).
 # With MOKA_BUNDLE_ALL=1, protobuf and OpenBLAS (with its Fortran runtime) go into lib/extra/,
 # which run.sh uses only when the machine lacks one of them.
+# With MOKA_BUNDLE_DATA=1, Fashion-MNIST's IDX files too (for the GPU LeNet accuracy run).
 # Usage: scripts/bundle_gpu.sh [BUILD_DIR]   (default: build-gpu, else build)
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -70,6 +71,23 @@ exec "$here/bin/$binary" "$@"
 RUN
 chmod +x "$bundle/run.sh"
 cp "$root/scripts/gpu_check.sh" "$bundle/gpu_check.sh"
+# The GPU benchmark with the nets it measures, so that the bundle needs no source tree.
+mkdir -p "$bundle/bench/nets/lenet" "$bundle/bench/nets/bvlc_alexnet"
+cp "$root/scripts/bench/gpu.sh" "$root/scripts/bench/gpu_torch.py" "$root/scripts/bench/dummy_net.py" \
+  "$bundle/bench/"
+cp "$root/models/lenet/lenet_train_test.prototxt" "$bundle/bench/nets/lenet/"
+cp "$root/models/lenet/lenet_solver.prototxt" "$bundle/bench/nets/lenet/"
+alexnet="$root/models/bvlc_alexnet/train_val.prototxt"
+[[ -f "$alexnet" ]] || alexnet="$root/../shared/caffe-reference/models/bvlc_alexnet/train_val.prototxt"
+cp "$alexnet" "$bundle/bench/nets/bvlc_alexnet/train_val.prototxt"
 chmod +x "$bundle/gpu_check.sh"
+# With MOKA_BUNDLE_DATA=1, Fashion-MNIST's IDX files (Debian's dataset-fashion-mnist) go along, so
+# that gpu_check.sh can train LeNet on the GPU to its test accuracy.
+if [[ "${MOKA_BUNDLE_DATA:-0}" == 1 ]]; then
+  idx_dir="$(dpkg -L dataset-fashion-mnist 2>/dev/null | grep -E '/train-images-idx3-ubyte(\.gz)?$' | head -n 1 || true)"
+  [[ -n "$idx_dir" ]] || { echo "bundle_gpu: install dataset-fashion-mnist for MOKA_BUNDLE_DATA=1" >&2; exit 1; }
+  mkdir -p "$bundle/data/fashion-mnist"
+  cp "$(dirname "$idx_dir")"/*-idx?-ubyte* "$bundle/data/fashion-mnist/"
+fi
 echo "bundle: $bundle ($(du -sh "$bundle" | cut -f1))"
 ls -1 "$bundle/lib" "$bundle/lib/extra" 2>/dev/null | sed 's/^/  /'

@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # The GPU acceptance run, from a bundle made by scripts/bundle_gpu.sh: the device query, then every
-# GPU test suite (all named Gpu*), then a table of passed / failed / skipped tests per suite.
+# GPU test suite (all named Gpu*), then the GPU benchmarks (bench/gpu.sh: AlexNet and LeNet against
+# PyTorch), LeNet trained on Fashion-MNIST on the GPU when the bundle carries the data, then,
+# last, a table of passed / failed / skipped tests per suite and the benchmark table.
 # Usage: gpu_check.sh [BUNDLE_DIR] [extra gtest flags...]
 #   (BUNDLE_DIR defaults to this script's folder when it holds run.sh, else build-gpu/bundle)
-# Environment: MOKA_GPU_FILTER overrides the gtest filter ('Gpu*:*Gpu*').
+# Environment: MOKA_GPU_FILTER overrides the gtest filter ('Gpu*:*Gpu*'); MOKA_GPU_BENCH=0 skips
+# the benchmarks.
 # Exit status: 0 when the device answers and no test fails.
 set -uo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -29,6 +32,38 @@ GLOG_minloglevel="${GLOG_minloglevel:-1}" OPENBLAS_NUM_THREADS="${OPENBLAS_NUM_T
   "$bundle/run.sh" moka_tests --gtest_filter="$filter" --gtest_color=no "$@" 2>&1 | tee "$log"
 test_status=${PIPESTATUS[0]}
 
+# LeNet trained with models/lenet's solver on the GPU, when the bundle carries Fashion-MNIST.
+accuracy_status=0
+accuracy=""
+if [[ -d "$bundle/data/fashion-mnist" ]]; then
+  echo
+  echo "== LeNet on Fashion-MNIST, moka train --gpu=0 (models/lenet solver, 10000 iterations)"
+  lenet="$(mktemp -d)"
+  for split in train:train test:t10k; do
+    "$bundle/run.sh" moka convert_mnist "$(ls "$bundle/data/fashion-mnist/${split#*:}-images-idx3-ubyte"*)" \
+      "$(ls "$bundle/data/fashion-mnist/${split#*:}-labels-idx1-ubyte"*)" \
+      "$lenet/fashion_mnist_${split%%:*}_lmdb" --backend=lmdb >/dev/null 2>&1 || accuracy_status=1
+  done
+  sed "s#data/fashion_mnist/#$lenet/#" "$bundle/bench/nets/lenet/lenet_train_test.prototxt" \
+    >"$lenet/net.prototxt"
+  sed -e "s#^net: .*#net: \"$lenet/net.prototxt\"#" -e "s#^snapshot_prefix: .*#snapshot_prefix: \"$lenet/lenet\"#" \
+    "$bundle/bench/nets/lenet/lenet_solver.prototxt" >"$lenet/solver.prototxt"
+  GLOG_logtostderr=1 "$bundle/run.sh" moka train --solver="$lenet/solver.prototxt" --gpu=0 \
+    >"$lenet/train.log" 2>&1 || accuracy_status=1
+  accuracy="$(grep -E 'Test net output #[0-9]+: accuracy = ' "$lenet/train.log" | tail -n 1 |
+    sed -E 's/.*accuracy = ([0-9.eE+-]+).*/\1/')"
+  [[ -n "$accuracy" ]] || accuracy_status=1
+  tail -n 5 "$lenet/train.log"
+  rm -rf "$lenet"
+fi
+
+bench_status=0
+if [[ "${MOKA_GPU_BENCH:-1}" != 0 && -x "$bundle/bench/gpu.sh" ]]; then
+  echo
+  MOKA_BIN="$bundle/run.sh moka" "$bundle/bench/gpu.sh" --gpu 0 2>&1 | tee "$log.bench"
+  bench_status=${PIPESTATUS[0]}
+fi
+
 echo
 echo "== summary"
 awk '
@@ -50,6 +85,13 @@ awk '
   }' "$log"
 grep -A1 ": Skipped$" "$log" | grep -v -e ": Skipped$" -e "^--$" | sort | uniq -c |
   sed 's/^ */skipped for: /' || true
+if [[ -s "$log.bench" ]]; then
+  sed -n '/^== gpu.sh summary/,$p' "$log.bench"
+  rm -f "$log.bench"
+fi
+[[ -d "$bundle/data/fashion-mnist" ]] &&
+  echo "LeNet --gpu=0 Fashion-MNIST test accuracy: ${accuracy:-none} ($([[ $accuracy_status -eq 0 ]] && echo ok || echo FAILED))"
 echo "device_query: $([[ $query_status -eq 0 ]] && echo ok || echo "FAILED ($query_status)")"
 echo "moka_tests:   $([[ $test_status -eq 0 ]] && echo ok || echo "FAILED ($test_status)")"
-[[ $query_status -eq 0 && $test_status -eq 0 ]]
+echo "gpu bench:    $([[ $bench_status -eq 0 ]] && echo ok || echo "FAILED ($bench_status)")"
+[[ $query_status -eq 0 && $test_status -eq 0 && $bench_status -eq 0 && $accuracy_status -eq 0 ]]
