@@ -4,6 +4,8 @@ DummyData layer of constant values (filled once, so no input pipeline is timed),
 go, and the batch size is set. Standard library only, so that it runs on a bare CUDA machine.
 
 usage: dummy_net.py IN.prototxt OUT.prototxt --batch N --shape C,H,W
+       dummy_net.py DEPLOY.prototxt OUT.prototxt --batch N --deploy
+  (--deploy: a deploy net keeps its Input layer; only the batch (first) dimension changes)
 """
 import argparse
 import re
@@ -49,8 +51,23 @@ def main():
     parser.add_argument("source")
     parser.add_argument("output")
     parser.add_argument("--batch", type=int, required=True)
-    parser.add_argument("--shape", required=True, help="C,H,W of one image")
+    parser.add_argument("--shape", help="C,H,W of one image")
+    parser.add_argument("--deploy", action="store_true")
     args = parser.parse_args()
+    if args.deploy:
+        with open(args.source) as source:
+            text = source.read()
+        # The first dim of every Input shape, or the first legacy input_dim.
+        text, count = re.subn(r"(shape\s*:?\s*\{\s*dim\s*:\s*)\d+", rf"\g<1>{args.batch}", text)
+        if count == 0:
+            text, count = re.subn(r"(input_dim\s*:\s*)\d+", rf"\g<1>{args.batch}", text, count=1)
+        if count == 0:
+            raise SystemExit(f"dummy_net: no input shape in {args.source}")
+        with open(args.output, "w") as output:
+            output.write(text)
+        return
+    if not args.shape:
+        parser.error("--shape is required unless --deploy")
     channels, height, width = (int(v) for v in args.shape.split(","))
 
     dummy = f'''layer {{
