@@ -90,6 +90,7 @@ struct Download {
   CURL* curl = nullptr;
   std::chrono::steady_clock::time_point last_report;
   bool reported = false;
+  bool finished = false;
 };
 
 size_t WriteChunk(char* data, size_t size, size_t count, void* user) {
@@ -118,6 +119,8 @@ int ReportProgress(void* user, curl_off_t total, curl_off_t now, curl_off_t, cur
   auto* download = static_cast<Download*>(user);
   const auto clock = std::chrono::steady_clock::now();
   const bool done = total > 0 && now == total;
+  if (done && download->finished) return 0;
+  download->finished = done;
   if (!done && download->reported && clock - download->last_report < std::chrono::milliseconds(250)) {
     return 0;
   }
@@ -371,7 +374,11 @@ std::vector<ZooModel> FindZooModels(const std::string& models_dir) {
     if (!entry.is_directory()) continue;
     const std::string readme = (entry.path() / "README.md").string();
     if (!fs::exists(readme)) continue;
-    const std::map<std::string, std::string> values = ParseFrontMatter(ReadTextFile(readme), readme);
+    const std::string text = ReadTextFile(readme);
+    // A folder whose README has no front matter holds an example, not a zoo model.
+    const size_t first = text.find_first_not_of(" \t\r\n");
+    if (first == std::string::npos || text.compare(first, 3, "---") != 0) continue;
+    const std::map<std::string, std::string> values = ParseFrontMatter(text, readme);
     auto value = [&values](const char* key) {
       auto found = values.find(key);
       return found == values.end() ? std::string() : found->second;
