@@ -1,5 +1,6 @@
 #include "blob.hpp"
 
+#include <algorithm>
 #include <climits>
 #include <sstream>
 
@@ -227,6 +228,15 @@ void Blob<Dtype>::ShareData(const Blob& other) {
              "cannot share data of a blob of shape " << other.shape_string()
                                                      << " with one of shape " << shape_string());
   data_ = other.data();
+}
+
+template <typename Dtype>
+void Blob<Dtype>::SetDataMemory(std::shared_ptr<SyncedMemory> memory) {
+  const size_t elements = memory->size() / sizeof(Dtype);
+  MOKA_ASSERT(elements >= static_cast<size_t>(count_));
+  data_ = std::move(memory);
+  // A later Reshape beyond what the shared memory holds must allocate afresh.
+  capacity_ = std::min(capacity_, elements);
 }
 
 template <typename Dtype>

@@ -76,6 +76,9 @@ class Blob {
   /// Makes this blob use other's data (or diff) memory; counts must match.
   void ShareData(const Blob& other);
   void ShareDiff(const Blob& other);
+  /// Makes this blob's data live in `memory` (at least count() elements), which other blobs may
+  /// also use: the net's activation sharing (Net::ShareActivationMemory).
+  void SetDataMemory(std::shared_ptr<SyncedMemory> memory);
   /// Copies data (or diff) from source; reshapes when asked, else shapes must match.
   void CopyFrom(const Blob& source, bool copy_diff = false, bool reshape = false);
 
