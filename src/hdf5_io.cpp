@@ -1,6 +1,9 @@
 #include "hdf5_io.hpp"
 
 #include <hdf5_hl.h>
+#include <unistd.h>
+
+#include <cstdio>
 
 #include <mutex>
 #include <type_traits>
@@ -103,7 +106,7 @@ void Hdf5Handle::Close() {
 Hdf5Handle Hdf5OpenFile(const std::string& path) {
   Lock lock(Hdf5Mutex());
   SilenceHdf5Errors();
-  MOKA_CHECK(H5Fis_accessible(path.c_str(), H5P_DEFAULT) > 0, IoError,
+  MOKA_CHECK(H5Fis_hdf5(path.c_str()) > 0, IoError,
              "cannot open HDF5 file '" << path << "' (missing, unreadable or not HDF5)");
   const hid_t id = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
   MOKA_CHECK(id >= 0, IoError, "cannot open HDF5 file '" << path << "'");
@@ -116,6 +119,23 @@ Hdf5Handle Hdf5CreateFile(const std::string& path) {
   const hid_t id = H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
   MOKA_CHECK(id >= 0, IoError, "cannot create HDF5 file '" << path << "'");
   return Hdf5Handle(id, Hdf5Handle::Kind::kFile, path);
+}
+
+void Hdf5WriteFileAtomically(const std::string& path,
+                             const std::function<void(const Hdf5Handle& file)>& write) {
+  const std::string temp = path + ".tmp." + std::to_string(::getpid());
+  try {
+    Hdf5Handle file = Hdf5CreateFile(temp);
+    write(file);
+    file.Close();
+  } catch (...) {
+    std::remove(temp.c_str());
+    throw;
+  }
+  if (std::rename(temp.c_str(), path.c_str()) != 0) {
+    std::remove(temp.c_str());
+    MOKA_THROW(IoError, "cannot rename '" << temp << "' to '" << path << "'");
+  }
 }
 
 Hdf5Handle Hdf5OpenGroup(const Hdf5Handle& parent, const std::string& name) {
@@ -133,7 +153,12 @@ Hdf5Handle Hdf5CreateGroup(const Hdf5Handle& parent, const std::string& name) {
   Lock lock(Hdf5Mutex());
   SilenceHdf5Errors();
   MOKA_CHECK(parent.is_open(), IoError, "HDF5: no open file for group '" << name << "'");
-  const hid_t id = H5Gcreate2(parent.id(), name.c_str(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+  if (LinkExists(parent.id(), name)) return Hdf5OpenGroup(parent, name);
+  // Layer names may hold '/', which HDF5 reads as a path: create the groups along it.
+  ScopedId link_properties(H5Pcreate(H5P_LINK_CREATE), H5Pclose);
+  H5Pset_create_intermediate_group(link_properties.get(), 1);
+  const hid_t id =
+      H5Gcreate2(parent.id(), name.c_str(), link_properties.get(), H5P_DEFAULT, H5P_DEFAULT);
   MOKA_CHECK(id >= 0, IoError,
              "HDF5 file '" << parent.path() << "': cannot create group '" << name << "'");
   return Hdf5Handle(id, Hdf5Handle::Kind::kGroup, parent.path());
@@ -191,15 +216,15 @@ void Hdf5ReadBlob(const Hdf5Handle& loc, const std::string& name, Blob<Dtype>* b
                   bool reshape, int min_dim, int max_dim) {
   Lock lock(Hdf5Mutex());
   const std::vector<int> shape = Hdf5DatasetShape(loc, name);
-  const int ndims = static_cast<int>(shape.size());
-  MOKA_CHECK(ndims >= min_dim && ndims <= max_dim, ShapeError,
-             Where(loc, name) << " has " << ndims << " axes; expected between " << min_dim
-                              << " and " << max_dim);
   ScopedId dataset(H5Dopen2(loc.id(), name.c_str(), H5P_DEFAULT), H5Dclose);
   ScopedId type(H5Dget_type(dataset.get()), H5Tclose);
   const H5T_class_t type_class = H5Tget_class(type.get());
   MOKA_CHECK(type_class == H5T_FLOAT || type_class == H5T_INTEGER, IoError,
              Where(loc, name) << " holds neither floating-point nor integer values");
+  const int ndims = static_cast<int>(shape.size());
+  MOKA_CHECK(ndims >= min_dim && ndims <= max_dim, ShapeError,
+             Where(loc, name) << " has " << ndims << " axes; expected between " << min_dim
+                              << " and " << max_dim);
   if (reshape) {
     blob->Reshape(shape);
   } else {
@@ -263,8 +288,10 @@ std::string Hdf5ReadString(const Hdf5Handle& loc, const std::string& name) {
              Where(loc, name) << " should hold one string");
   if (H5Tis_variable_str(type.get()) > 0) {
     // Written by h5py and other tools that prefer variable-length strings.
+    // h5py writes UTF-8 strings; HDF5 converts between character sets only when they agree.
     ScopedId memtype(H5Tcopy(H5T_C_S1), H5Tclose);
     H5Tset_size(memtype.get(), H5T_VARIABLE);
+    H5Tset_cset(memtype.get(), H5Tget_cset(type.get()));
     char* text = nullptr;
     MOKA_CHECK(H5Dread(dataset.get(), memtype.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, &text) >= 0,
                IoError, Where(loc, name) << ": read failed");
@@ -275,6 +302,7 @@ std::string Hdf5ReadString(const Hdf5Handle& loc, const std::string& name) {
   const size_t size = H5Tget_size(type.get());
   ScopedId memtype(H5Tcopy(H5T_C_S1), H5Tclose);
   H5Tset_size(memtype.get(), size + 1);
+  H5Tset_cset(memtype.get(), H5Tget_cset(type.get()));
   std::string buffer(size + 1, '\0');
   MOKA_CHECK(H5Dread(dataset.get(), memtype.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, &buffer[0]) >= 0,
              IoError, Where(loc, name) << ": read failed");

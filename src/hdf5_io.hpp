@@ -8,6 +8,7 @@
 #include <hdf5.h>
 
 #include <climits>
+#include <functional>
 #include <utility>
 #include <string>
 #include <vector>
@@ -49,7 +50,12 @@ class Hdf5Handle {
 Hdf5Handle Hdf5OpenFile(const std::string& path);
 /// Creates a file for writing, replacing any existing one.
 Hdf5Handle Hdf5CreateFile(const std::string& path);
+/// Creates `path` through a sibling temporary file that `write` fills and that is renamed into
+/// place only when `write` returns, so a crash or an error never leaves a torn file behind.
+void Hdf5WriteFileAtomically(const std::string& path,
+                             const std::function<void(const Hdf5Handle& file)>& write);
 Hdf5Handle Hdf5OpenGroup(const Hdf5Handle& parent, const std::string& name);
+/// Creates a group and any missing groups on its path ("a/b"); an existing group is opened.
 Hdf5Handle Hdf5CreateGroup(const Hdf5Handle& parent, const std::string& name);
 
 /// True when `name` (a dataset or group, relative to loc) exists.

@@ -4,6 +4,7 @@
 
 #include <sstream>
 
+#include "hdf5_io.hpp"
 #include "insert_splits.hpp"
 #include "layer_registry.hpp"
 #include "proto_io.hpp"
@@ -343,6 +344,9 @@ template <typename Dtype>
 void Net<Dtype>::BackwardFromTo(int start, int end) {
   MOKA_CHECK(end >= 0 && start < num_layers(), ConfigError,
              "backward range [" << start << ", " << end << "] outside the net");
+  MOKA_CHECK(!activations_shared_, ConfigError,
+             "net '" << name_ << "' shares activation memory between blobs (for inference), so "
+                     "it cannot run backward; build it without ShareActivationMemory");
   for (int i = start; i >= end; --i) {
     if (layer_need_backward_[i]) {
       layers_[i]->Backward(top_vecs_[i], bottom_need_backward_[i], bottom_vecs_[i]);
@@ -402,12 +406,92 @@ void Net<Dtype>::CopyTrainedLayersFrom(const NetParameter& trained) {
 
 template <typename Dtype>
 void Net<Dtype>::CopyTrainedLayersFrom(const std::string& caffemodel_path) {
+  const std::string suffix = ".h5";
+  if (caffemodel_path.size() >= suffix.size() &&
+      caffemodel_path.compare(caffemodel_path.size() - suffix.size(), suffix.size(), suffix) == 0) {
+    CopyTrainedLayersFromHdf5(caffemodel_path);
+    return;
+  }
   try {
     CopyTrainedLayersFrom(ReadNetParamFromBinaryFile(caffemodel_path));
   } catch (Error& error) {
     error.AddContext("loading weights from '" + caffemodel_path + "'");
     throw;
   }
+}
+
+template <typename Dtype>
+void Net<Dtype>::CopyTrainedLayersFromHdf5(const std::string& path) {
+  try {
+    Hdf5Handle file = Hdf5OpenFile(path);
+    Hdf5Handle data = Hdf5OpenGroup(file, "data");
+    for (const auto& source_name : Hdf5ChildNames(data)) {
+      if (layer_index_.count(source_name) == 0) LOG(INFO) << "Ignoring source layer " << source_name;
+    }
+    // Layers are looked up by name rather than by listing the file, so that names holding '/'
+    // (nested groups in HDF5) are found too.
+    for (int layer_id = 0; layer_id < num_layers(); ++layer_id) {
+      const std::string& name = layer_names_[layer_id];
+      if (!Hdf5HasLink(data, name)) continue;
+      LOG(INFO) << "Copying source layer " << name;
+      Hdf5Handle group = Hdf5OpenGroup(data, name);
+      auto& target = layers_[layer_id]->blobs();
+      // Only the numbered datasets count: a layer named "a/b" is a subgroup of layer "a".
+      int num_source = 0;
+      for (const auto& child : Hdf5ChildNames(group)) {
+        if (!child.empty() && child.find_first_not_of("0123456789") == std::string::npos)
+          ++num_source;
+      }
+      MOKA_CHECK(num_source <= static_cast<int>(target.size()), ShapeError,
+                 "cannot copy weights into layer '" << name << "': the source has " << num_source
+                                                    << " parameter blob(s), the net has "
+                                                    << target.size());
+      for (size_t j = 0; j < target.size(); ++j) {
+        const std::string dataset = std::to_string(j);
+        if (!Hdf5HasLink(group, dataset)) {
+          // A shared parameter is stored only under the layer that owns it.
+          MOKA_CHECK(param_owners_[param_id_vecs_[layer_id][j]] != -1, ShapeError,
+                     "cannot copy weights into layer '" << name << "': the source has no param "
+                                                        << j << " (" << num_source
+                                                        << " parameter blob(s), the net has "
+                                                        << target.size() << ")");
+          continue;
+        }
+        const std::vector<int> source_shape = Hdf5DatasetShape(group, dataset);
+        MOKA_CHECK(source_shape == target[j]->shape(), ShapeError,
+                   "cannot copy param " << j << " weights from layer '" << name
+                                        << "': source shape is " << ShapeString(source_shape)
+                                        << ", target shape is " << target[j]->shape_string()
+                                        << ". To learn this layer's parameters from scratch, "
+                                           "rename the layer.");
+        Hdf5ReadBlob(group, dataset, target[j].get(), false, 0, kMaxBlobAxes);
+      }
+    }
+  } catch (Error& error) {
+    error.AddContext("loading weights from '" + path + "'");
+    throw;
+  }
+}
+
+template <typename Dtype>
+void Net<Dtype>::ToHdf5(const std::string& path, bool write_diff) const {
+  Hdf5WriteFileAtomically(path, [&](const Hdf5Handle& file) {
+    Hdf5Handle data = Hdf5CreateGroup(file, "data");
+    Hdf5Handle diff;
+    if (write_diff) diff = Hdf5CreateGroup(file, "diff");
+    for (int layer_id = 0; layer_id < num_layers(); ++layer_id) {
+      const std::string& name = layer_names_[layer_id];
+      Hdf5Handle layer_data = Hdf5CreateGroup(data, name);
+      Hdf5Handle layer_diff;
+      if (write_diff) layer_diff = Hdf5CreateGroup(diff, name);
+      for (size_t j = 0; j < layers_[layer_id]->blobs().size(); ++j) {
+        const int net_param_id = param_id_vecs_[layer_id][j];
+        const Blob<Dtype>& blob = *params_[net_param_id];
+        if (param_owners_[net_param_id] == -1) Hdf5WriteBlob(layer_data, std::to_string(j), blob);
+        if (write_diff) Hdf5WriteBlob(layer_diff, std::to_string(j), blob, true);
+      }
+    }
+  });
 }
 
 template <typename Dtype>

@@ -42,6 +42,13 @@ class Net {
   }
   /// Re-runs Reshape on every layer (after an input blob changed shape).
   void Reshape();
+  /// For inference: lets blobs whose lifetimes in one Forward do not overlap share their data
+  /// memory (interval assignment over the layer order). Blobs named in `keep`, the net's outputs
+  /// and inputs, and the tops of data layers keep their own memory. Backward is refused afterwards,
+  /// since the activations it needs are overwritten. Returns the bytes the activations took before
+  /// and after.
+  std::pair<size_t, size_t> ShareActivationMemory(const std::vector<std::string>& keep = {});
+  bool activations_shared() const { return activations_shared_; }
   /// Zeroes every learnable parameter's diff.
   void ClearParamDiffs();
   /// data -= diff for every owned parameter.
@@ -50,7 +57,14 @@ class Net {
   /// Copies parameter blobs from a trained net by layer name; layers absent here are ignored.
   /// A shape mismatch raises ShapeError naming the layer and both shapes.
   void CopyTrainedLayersFrom(const NetParameter& trained);
+  /// Reads Caffe's HDF5 form when the path ends in ".h5", else a binaryproto NetParameter.
   void CopyTrainedLayersFrom(const std::string& caffemodel_path);
+  /// Weights from a .caffemodel.h5 (group data/<layer>/<i>); a shared parameter's copy may be
+  /// absent. Shapes must match exactly.
+  void CopyTrainedLayersFromHdf5(const std::string& path);
+  /// Writes Caffe's .caffemodel.h5: one group per layer under data/ (and diff/ with write_diff)
+  /// holding datasets "0", "1", ...; a shared parameter's data is written by its owner only.
+  void ToHdf5(const std::string& path, bool write_diff = false) const;
   /// Shares this net's parameter memory with `other` (a test net with the train net's weights).
   void ShareTrainedLayersWith(const Net& other);
   void ToProto(NetParameter* param, bool write_diff = false) const;
@@ -110,6 +124,7 @@ class Net {
 
   std::string name_;
   Phase phase_ = TEST;
+  bool activations_shared_ = false;
   std::shared_ptr<Context> context_;
 
   std::vector<LayerPtr> layers_;

@@ -7,6 +7,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "hdf5_io.hpp"
 #include "proto_io.hpp"
 
 namespace moka {
@@ -23,6 +24,30 @@ std::string Trim(const std::string& text) {
   if (begin == std::string::npos) return "";
   const auto end = text.find_last_not_of(" \t\r\n");
   return text.substr(begin, end - begin + 1);
+}
+
+// Caffe's .solverstate.h5 holds the SolverState fields as datasets iter, learned_net (optional),
+// current_step and history/<i>; read into the proto form so both formats restore through one path.
+template <typename Dtype>
+SolverState ReadSolverStateFromHdf5(const std::string& path) {
+  SolverState state;
+  try {
+    Hdf5Handle file = Hdf5OpenFile(path);
+    state.set_iter(Hdf5ReadInt(file, "iter"));
+    if (Hdf5HasLink(file, "learned_net")) state.set_learned_net(Hdf5ReadString(file, "learned_net"));
+    state.set_current_step(Hdf5ReadInt(file, "current_step"));
+    Hdf5Handle history = Hdf5OpenGroup(file, "history");
+    const int num_history = static_cast<int>(Hdf5ChildNames(history).size());
+    for (int i = 0; i < num_history; ++i) {
+      Blob<Dtype> blob;
+      Hdf5ReadBlob(history, std::to_string(i), &blob, true, 0, kMaxBlobAxes);
+      blob.ToProto(state.add_history());
+    }
+  } catch (Error& error) {
+    error.AddContext("reading solver state '" + path + "'");
+    throw;
+  }
+  return state;
 }
 
 // Caffe stores learned_net exactly as written (usually relative to the training directory). When
@@ -80,12 +105,6 @@ Solver<Dtype>::Solver(const SolverParameter& param, std::shared_ptr<Context> con
 
 template <typename Dtype>
 void Solver<Dtype>::CheckSnapshotSettings() const {
-  if (param_.snapshot_format() == SolverParameter::HDF5 &&
-      (param_.snapshot() > 0 || param_.snapshot_after_train())) {
-    MOKA_THROW(ConfigError,
-               "HDF5 snapshots are not built yet (snapshot_format: HDF5); use "
-               "BINARYPROTO");
-  }
   if (param_.snapshot() <= 0) return;
   MOKA_CHECK(param_.has_snapshot_prefix(), ConfigError,
              "snapshot is " << param_.snapshot() << " but snapshot_prefix is not set");
@@ -407,23 +426,30 @@ std::string Solver<Dtype>::SnapshotFilename(const std::string& extension) const 
 
 template <typename Dtype>
 void Solver<Dtype>::Snapshot() {
-  MOKA_CHECK(param_.snapshot_format() != SolverParameter::HDF5, ConfigError,
-             "HDF5 snapshots are not built yet (snapshot_format: HDF5); use BINARYPROTO");
-  const std::string model_filename = SnapshotFilename(".caffemodel");
-  LOG(INFO) << "Snapshotting to binary proto file " << model_filename;
-  NetParameter net_param;
-  net_->ToProto(&net_param, param_.snapshot_diff());
-  WriteProtoToBinaryFile(net_param, model_filename);
+  std::string model_filename;
+  if (param_.snapshot_format() == SolverParameter::HDF5) {
+    model_filename = SnapshotFilename(".caffemodel.h5");
+    LOG(INFO) << "Snapshotting to HDF5 file " << model_filename;
+    net_->ToHdf5(model_filename, param_.snapshot_diff());
+  } else {
+    model_filename = SnapshotFilename(".caffemodel");
+    LOG(INFO) << "Snapshotting to binary proto file " << model_filename;
+    NetParameter net_param;
+    net_->ToProto(&net_param, param_.snapshot_diff());
+    WriteProtoToBinaryFile(net_param, model_filename);
+  }
   SnapshotSolverState(model_filename);
 }
 
 template <typename Dtype>
 void Solver<Dtype>::Restore(const std::string& state_file) {
-  MOKA_CHECK(!EndsWith(state_file, ".h5"), ConfigError,
-             "cannot restore '" << state_file << "': HDF5 snapshots are not built yet");
   MOKA_CHECK(FileExists(state_file), IoError, "solver state '" << state_file << "' does not exist");
   SolverState state;
-  ReadProtoFromBinaryFile(state_file, &state);
+  if (EndsWith(state_file, ".h5")) {
+    state = ReadSolverStateFromHdf5<Dtype>(state_file);
+  } else {
+    ReadProtoFromBinaryFile(state_file, &state);
+  }
   MOKA_CHECK(state.has_iter(), IoError,
              "'" << state_file << "' is not a solver state (it holds no iteration)");
   MOKA_CHECK(state.iter() >= 0, IoError,

@@ -226,22 +226,6 @@ TYPED_TEST(SnapshotTest, StateOfAnotherSolverTypeIsRejected) {
   }
 }
 
-TYPED_TEST(SnapshotTest, Hdf5IsNotBuiltYet) {
-  const SolverParameter param = MakeSolverParam(
-      TinyNet(), "type: 'SGD' base_lr: 0.1 lr_policy: 'fixed' snapshot_format: HDF5");
-  try {
-    SolverRegistry<TypeParam>::Create(param);
-    FAIL() << "expected ConfigError";
-  } catch (const ConfigError& error) {
-    EXPECT_NE(std::string(error.what()).find("HDF5 snapshots are not built yet"), std::string::npos)
-        << error.what();
-  }
-  const SolverParameter binary =
-      MakeSolverParam(TinyNet(), "type: 'SGD' base_lr: 0.1 lr_policy: 'fixed'");
-  auto solver = MakeTinySolver<TypeParam>(binary);
-  EXPECT_THROW(solver->Restore(this->Path("x_iter_1.solverstate.h5")), ConfigError);
-}
-
 TYPED_TEST(SnapshotTest, SnapshotWithoutPrefixIsConfigError) {
   const SolverParameter param =
       MakeSolverParam(TinyNet(), "type: 'SGD' base_lr: 0.1 lr_policy: 'fixed' snapshot: 5");

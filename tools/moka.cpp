@@ -4,6 +4,7 @@
 #include <gflags/gflags.h>
 #include <glog/logging.h>
 
+#include <algorithm>
 #include <cstring>
 #include <exception>
 #include <functional>
@@ -66,6 +67,77 @@ const std::vector<Verb>& Verbs() {
        "LMDB of Datum records keyed \"%08d\", as Caffe's convert_mnist_data does. OUTPUT_DB must\n"
        "not exist yet.",
        {}, false, ConvertMnistMain},
+      {"zoo", "list the model zoo or fetch a model's weights",
+       "moka zoo list [--models=DIR] | moka zoo fetch NAME [--path=FILE] [--models=DIR]",
+       "list: the models under models/ (or DIR), their weights file and whether it is present and\n"
+       "matches the SHA-1 in the model's README.md. fetch: downloads NAME's weights (resuming a\n"
+       "partial download) into models/NAME/, or installs FILE given by --path; a file whose SHA-1\n"
+       "does not match is refused.",
+       {}, false, ZooMain},
+      {"init_weights", "write a net's initialised weights as a caffemodel",
+       "moka init_weights --model=NET.prototxt --output=W.caffemodel [--seed=N] [--calibrate]",
+       "Builds the net (TEST phase) and writes its parameters as its fillers set them. With\n"
+       "--calibrate, random weights are scaled on a random input so that every Convolution and\n"
+       "InnerProduct output has unit variance and every BatchNorm holds near-true statistics.",
+       {}, false, InitWeightsMain},
+      {"forward", "run a net on a .npy input and save a blob as .npy",
+       "moka forward --model=NET.prototxt [--weights=W.caffemodel] --input=IN.npy "
+       "--output=OUT.npy[,OUT2.npy] [--blob=NAME[,NAME2]]",
+       "Feeds IN.npy (float32) to the net's first input, runs one TEST-phase forward pass and\n"
+       "writes each blob named by --blob (default: the first output) to the matching file.",
+       {}, false, ForwardMain},
+      {"upgrade_net_proto_text", "upgrade an old net prototxt to the current format",
+       "moka upgrade_net_proto_text OLD_NET.prototxt NEW_NET.prototxt",
+       "Reads a net definition in any older Caffe format (V0 'layers { layer {...} }', V1\n"
+       "'layers' with enum types, input/input_dim fields, ...) and writes it in the current one.\n"
+       "Exit 1 when some old fields had to be dropped, 2 when the input cannot be parsed.",
+       {}, false, UpgradeNetProtoTextMain},
+      {"upgrade_net_proto_binary", "upgrade an old binary caffemodel to the current format",
+       "moka upgrade_net_proto_binary OLD.caffemodel NEW.caffemodel",
+       "As upgrade_net_proto_text, for a binary NetParameter (trained weights included).", {},
+       false, UpgradeNetProtoBinaryMain},
+      {"upgrade_solver_proto_text", "upgrade an old solver prototxt to the current format",
+       "moka upgrade_solver_proto_text OLD_SOLVER.prototxt NEW_SOLVER.prototxt",
+       "Replaces the deprecated solver_type enum by the type string and upgrades any net\n"
+       "written inside the solver.",
+       {}, false, UpgradeSolverProtoTextMain},
+      {"convert_imageset", "convert a folder of images to a database of Datum records",
+       "moka convert_imageset [FLAGS] ROOTFOLDER/ LISTFILE DB_NAME",
+       "LISTFILE lines are 'FILE LABEL' (split at the last space); each FILE is read from\n"
+       "ROOTFOLDER + FILE and stored under the key \"%08d_FILE\" (its line number), as Caffe's\n"
+       "convert_imageset does: uint8 C x H x W pixels in BGR order, or the encoded image with\n"
+       "--encoded. Images that cannot be read are reported and skipped. DB_NAME must not exist.\n"
+       "flags: --gray --shuffle --backend=lmdb|leveldb (lmdb) --resize_width=W --resize_height=H\n"
+       "       --check_size --encoded --encode_type=png|jpg|... --threads=N (decoding threads)",
+       {}, false, ConvertImagesetMain},
+      {"compute_image_mean", "compute the mean image of a database",
+       "moka compute_image_mean [--backend=lmdb|leveldb] INPUT_DB [OUTPUT.binaryproto]",
+       "Averages every record (raw, float or encoded) of INPUT_DB pixel by pixel, writes the mean\n"
+       "as a 1 x C x H x W BlobProto (for transform_param { mean_file }) and logs each channel's\n"
+       "mean, as Caffe's compute_image_mean does.",
+       {}, false, ComputeImageMeanMain},
+      {"extract", "save the values of chosen blobs for every image",
+       "moka extract --model=NET.prototxt --weights=W.caffemodel --blobs=fc7[,pool5] "
+       "--output=DIR [--format=lmdb|leveldb|npy|csv] [--iterations=N] [--gpu=N]",
+       "Runs N batches (default 50) of the net's data layer in TEST phase through the layers the\n"
+       "blobs need, and writes each blob to DIR/BLOB_lmdb (Datum records with float_data, keys\n"
+       "\"%010d\", as Caffe's extract_features), DIR/BLOB.npy (float32, N x per-image shape) or\n"
+       "DIR/BLOB.csv (one row per image).",
+       {}, false, ExtractMain},
+      {"extract_features", "Caffe's extract_features command line",
+       "moka extract_features WEIGHTS.caffemodel NET.prototxt BLOB[,BLOB] DB[,DB] NUM_BATCHES "
+       "lmdb|leveldb [CPU|GPU] [DEVICE_ID]",
+       "As 'moka extract' with database output, taking Caffe's positional arguments.", {}, false,
+       ExtractFeaturesMain},
+      {"classify", "print the top classes of images",
+       "moka classify --model=DEPLOY.prototxt --weights=W.caffemodel [--labels=LABELS.txt] "
+       "[--mean=MEAN.binaryproto | --mean_value=B,G,R] [--scale=S] [--top_k=5] [--gpu=N] "
+       "IMAGE...",
+       "As Caffe's cpp_classification example: each image is converted to the input's channels\n"
+       "(BGR), resized to its size, the mean of each channel (of the mean file, or --mean_value)\n"
+       "subtracted, multiplied by --scale (default 1, moka's addition), and the top_k scores of\n"
+       "the net's single output printed with their labels (one per line of LABELS.txt).",
+       {}, false, ClassifyMain},
       {"help", "list the verbs, or show one verb's help", "moka help [VERB]",
        "Without VERB, lists the verbs; with it, shows that verb's usage and flags.", {}, false,
        HelpMain},
@@ -85,8 +157,11 @@ std::string VerbList() {
   text << "moka: train and run Caffe models\n"
        << "usage: moka <verb> [flags]\n\n"
        << "verbs:\n";
+  size_t width = 16;
+  for (const Verb& verb : Verbs()) width = std::max(width, std::strlen(verb.name) + 2);
   for (const Verb& verb : Verbs()) {
-    text << "  " << std::left << std::setw(16) << verb.name << verb.summary << "\n";
+    text << "  " << std::left << std::setw(static_cast<int>(width)) << verb.name << verb.summary
+         << "\n";
   }
   text << "\nRun 'moka help VERB' or 'moka VERB --help' for a verb's flags.\n";
   return text.str();

@@ -4,10 +4,13 @@
 
 #include <csignal>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
 #include "error.hpp"
+#include "hdf5_io.hpp"
+#include "net.hpp"
 #include "proto_io.hpp"
 #include "solver.hpp"
 #include "solver_registry.hpp"
@@ -59,13 +62,68 @@ class SignalCapture {
   struct sigaction previous_sighup_ = {};
 };
 
+/// Layer names joined for a log line, or "none".
+std::string NameList(const std::vector<std::string>& names) {
+  if (names.empty()) return "none";
+  std::string text;
+  for (const std::string& name : names) text += (text.empty() ? "" : ", ") + name;
+  return text;
+}
+
+/// Says, for every layer of the train net that has parameters, whether finetuning gave it
+/// trained values (copied) or left it to its fillers (new: no layer of that name in the weights),
+/// and which layers will not learn (frozen: every lr_mult 0), so a misnamed layer shows at once.
+void LogFinetuneSummary(const Net<float>& net, const std::set<std::string>& trained_names) {
+  std::vector<std::string> copied, fresh, frozen;
+  for (int i = 0; i < net.num_layers(); ++i) {
+    const auto& layer = net.layers()[i];
+    if (layer->blobs().empty()) continue;
+    const std::string& name = net.layer_names()[i];
+    (trained_names.count(name) > 0 ? copied : fresh).push_back(name);
+    const LayerParameter& param = layer->layer_param();
+    bool learns = false;
+    for (size_t j = 0; j < layer->blobs().size(); ++j) {
+      const float lr_mult = static_cast<int>(j) < param.param_size() ? param.param(j).lr_mult() : 1.f;
+      learns = learns || lr_mult != 0;
+    }
+    if (!learns) frozen.push_back(name);
+  }
+  LOG(INFO) << "Finetuning: copied " << copied.size() << " layer(s): " << NameList(copied);
+  LOG(INFO) << "Finetuning: new " << fresh.size()
+            << " layer(s) (not in the weights; initialised by their fillers): " << NameList(fresh);
+  LOG(INFO) << "Finetuning: frozen " << frozen.size() << " layer(s) (all lr_mult 0): "
+            << NameList(frozen);
+}
+
 /// Copies each model of a comma-separated list, in order, into the train net and every test net.
 void CopyLayers(Solver<float>* solver, const std::string& model_list) {
+  std::set<std::string> trained_names;
   for (const std::string& model : SplitList(model_list)) {
     LOG(INFO) << "Finetuning from " << model;
-    solver->net()->CopyTrainedLayersFrom(model);
-    for (const auto& test_net : solver->test_nets()) test_net->CopyTrainedLayersFrom(model);
+    const std::string h5 = ".h5";
+    if (model.size() >= h5.size() && model.compare(model.size() - h5.size(), h5.size(), h5) == 0) {
+      // Caffe's HDF5 weights; each net reads the file and names the file in its errors.
+      solver->net()->CopyTrainedLayersFrom(model);
+      for (const auto& test_net : solver->test_nets()) test_net->CopyTrainedLayersFrom(model);
+      Hdf5Handle file = Hdf5OpenFile(model);
+      Hdf5Handle data = Hdf5OpenGroup(file, "data");
+      for (const auto& name : solver->net()->layer_names()) {
+        if (Hdf5HasLink(data, name)) trained_names.insert(name);
+      }
+      continue;
+    }
+    try {
+      // Read once for all nets: a caffemodel can be hundreds of megabytes.
+      const NetParameter trained = ReadNetParamFromBinaryFile(model);
+      solver->net()->CopyTrainedLayersFrom(trained);
+      for (const auto& test_net : solver->test_nets()) test_net->CopyTrainedLayersFrom(trained);
+      for (const auto& layer : trained.layer()) trained_names.insert(layer.name());
+    } catch (Error& error) {
+      error.AddContext("loading weights from '" + model + "'");
+      throw;
+    }
   }
+  LogFinetuneSummary(*solver->net(), trained_names);
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 
 #include <cmath>
 
+#include "hdf5_io.hpp"
 #include "lr_policy.hpp"
 #include "math_functions.hpp"
 #ifdef MOKA_CUDA
@@ -180,6 +181,19 @@ void SgdSolver<Dtype>::ComputeUpdateValue(int param_id, Dtype rate) {
 
 template <typename Dtype>
 void SgdSolver<Dtype>::SnapshotSolverState(const std::string& model_filename) {
+  if (this->param_.snapshot_format() == SolverParameter::HDF5) {
+    const std::string filename = this->SnapshotFilename(".solverstate.h5");
+    LOG(INFO) << "Snapshotting solver state to HDF5 file " << filename;
+    Hdf5WriteFileAtomically(filename, [&](const Hdf5Handle& file) {
+      Hdf5WriteInt(file, "iter", this->iter_);
+      Hdf5WriteString(file, "learned_net", model_filename);
+      Hdf5WriteInt(file, "current_step", this->current_step_);
+      Hdf5Handle history = Hdf5CreateGroup(file, "history");
+      for (size_t i = 0; i < history_.size(); ++i)
+        Hdf5WriteBlob(history, std::to_string(i), *history_[i]);
+    });
+    return;
+  }
   SolverState state;
   state.set_iter(this->iter_);
   state.set_learned_net(model_filename);
