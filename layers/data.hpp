@@ -1,23 +1,20 @@
 #pragma once
-// Data layer: reads Datum records from an LMDB database in key order (after an optional random
-// skip of up to rand_skip records), wrapping around at the end, and produces
+// Data layer: reads Datum records from a LevelDB or LMDB database (data_param.backend, LEVELDB
+// when unset, as in Caffe) in key order (after an optional random skip of up to rand_skip
+// records), wrapping around at the end, and produces
 //   top[0] = transform(datum) for batch_size records   (batch_size x C x H' x W')
 //   top[1] = datum.label                                 (batch_size), when a second top is given
 // A background thread keeps up to `prefetch` batches ready. Transform randomness (crop offsets,
 // mirror flips) comes from a stream seeded by the context at LayerSetUp, so a solver's
 // random_seed makes runs repeatable.
-#include <atomic>
-#include <condition_variable>
-#include <exception>
 #include <memory>
-#include <mutex>
 #include <random>
-#include <thread>
 #include <vector>
 
 #include "data_transformer.hpp"
 #include "db.hpp"
 #include "layer.hpp"
+#include "layers/batch_prefetcher.hpp"
 
 namespace moka {
 
@@ -49,39 +46,21 @@ class DataLayer : public Layer<Dtype> {
 #endif
 
  private:
-  struct Batch {
-    Blob<Dtype> data;
-    Blob<Dtype> label;
-  };
-
-  /// Hands the next prefetched batch to the tops, on the host or on the device.
-  void DeliverBatch(const BlobVec& top, bool to_device);
-  void StartPrefetch();
-  void StopPrefetch();
-  void PrefetchLoop();
-  void LoadBatch(Batch* batch);
+  void LoadBatch(DataBatch<Dtype>* batch);
   /// The cursor's record, parsed into datum_.
   void ReadDatum();
+  /// "record 'KEY' of LevelDB database 'PATH'" (or LMDB), for messages.
+  std::string RecordName() const;
 
   int batch_size_ = 0;
   bool output_labels_ = false;
   std::unique_ptr<DataTransformer<Dtype>> transformer_;
-  std::unique_ptr<db::LmdbReader> db_;
-  std::unique_ptr<db::LmdbCursor> cursor_;  // used only by the prefetch thread once it runs
-  std::mt19937_64 rng_;                     // likewise
-  Datum datum_;                             // likewise
-
-  // A ring of batches: slots [head_, head_ + filled_) are ready for Forward, the next one is
-  // being filled by the prefetch thread.
-  std::vector<std::unique_ptr<Batch>> ring_;
-  size_t head_ = 0;
-  size_t filled_ = 0;
-  std::atomic<bool> stop_{false};
-  std::exception_ptr error_;  // what ended the prefetch thread, rethrown by Forward
-  std::mutex mutex_;
-  std::condition_variable batch_ready_;
-  std::condition_variable slot_free_;
-  std::thread thread_;
+  std::unique_ptr<db::Reader> db_;
+  std::unique_ptr<db::Cursor> cursor_;  // used only by the prefetch thread once it runs
+  std::mt19937_64 rng_;                 // likewise
+  Datum datum_;                         // likewise
+  // Declared last so that it is destroyed first, stopping the thread before what it reads goes.
+  BatchPrefetcher<Dtype> prefetcher_;
 };
 
 }  // namespace moka

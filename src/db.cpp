@@ -1,9 +1,15 @@
 #include "db.hpp"
 
+#include <leveldb/db.h>
+#include <leveldb/iterator.h>
+#include <leveldb/options.h>
+#include <leveldb/write_batch.h>
 #include <lmdb.h>
 
 #include <cerrno>
 #include <filesystem>
+#include <map>
+#include <mutex>
 #include <system_error>
 
 namespace moka::db {
@@ -16,6 +22,17 @@ namespace {
     MOKA_CHECK(moka_mdb_rc_ == MDB_SUCCESS, IoError,                                         \
                what << " LMDB database '" << (path) << "': " << mdb_strerror(moka_mdb_rc_)); \
   } while (0)
+
+/// A hint for a database opened with the wrong backend: "" unless `path` holds the files of
+/// `other`.
+std::string LooksLike(const std::string& path, Backend other) {
+  std::error_code error;
+  const char* marker = other == Backend::kLmdb ? "/data.mdb" : "/CURRENT";
+  if (!std::filesystem::exists(path + marker, error)) return "";
+  return std::string(" (it looks like a ") + BackendName(other) +
+         " database: set data_param.backend to " + (other == Backend::kLmdb ? "LMDB" : "LEVELDB") +
+         ", Caffe's default being LEVELDB)";
+}
 
 /// Opens `path` read-only. A database on a read-only filesystem (or in a directory we may not
 /// write) cannot get its lock file, so the open is retried without locking: nothing writes it
@@ -30,21 +47,42 @@ MDB_env* OpenReadOnly(const std::string& path) {
     mdb_env_close(env);
     if (rc != EACCES && rc != EROFS) break;
   }
-  MOKA_THROW(IoError, "cannot open LMDB database '" << path << "': " << mdb_strerror(rc));
+  MOKA_THROW(IoError, "cannot open LMDB database '" << path << "': " << mdb_strerror(rc)
+                                                    << LooksLike(path, Backend::kLevelDb));
 }
 
 }  // namespace
 
+Backend ParseBackend(const std::string& name) {
+  if (name == "lmdb") return Backend::kLmdb;
+  if (name == "leveldb") return Backend::kLevelDb;
+  MOKA_THROW(ConfigError, "unknown database backend '" << name << "' (use lmdb or leveldb)");
+}
+
+const char* BackendName(Backend backend) {
+  return backend == Backend::kLmdb ? "LMDB" : "LevelDB";
+}
+
+std::unique_ptr<Reader> OpenReader(Backend backend, const std::string& path) {
+  if (backend == Backend::kLmdb) return std::make_unique<LmdbReader>(path);
+  return std::make_unique<LevelDbReader>(path);
+}
+
+std::unique_ptr<Writer> OpenWriter(Backend backend, const std::string& path, size_t batch_size) {
+  if (backend == Backend::kLmdb) return std::make_unique<LmdbWriter>(path, batch_size);
+  return std::make_unique<LevelDbWriter>(path, batch_size);
+}
+
 // ---------------------------------------------------------------------------------------------
 // LmdbReader
 
-LmdbReader::LmdbReader(const std::string& path) : path_(path), env_(OpenReadOnly(path)) {}
+LmdbReader::LmdbReader(const std::string& path) : Reader(path), env_(OpenReadOnly(path)) {}
 
 LmdbReader::~LmdbReader() {
   if (env_ != nullptr) mdb_env_close(env_);
 }
 
-std::unique_ptr<LmdbCursor> LmdbReader::NewCursor() {
+std::unique_ptr<Cursor> LmdbReader::NewCursor() {
   MDB_txn* txn = nullptr;
   MOKA_MDB_CHECK(mdb_txn_begin(env_, nullptr, MDB_RDONLY, &txn), path_,
                  "cannot begin a read transaction on");
@@ -57,7 +95,7 @@ std::unique_ptr<LmdbCursor> LmdbReader::NewCursor() {
     MOKA_THROW(IoError,
                "cannot open a cursor on LMDB database '" << path_ << "': " << mdb_strerror(rc));
   }
-  return std::unique_ptr<LmdbCursor>(new LmdbCursor(path_, txn, cursor));
+  return std::unique_ptr<Cursor>(new LmdbCursor(path_, txn, cursor));
 }
 
 size_t LmdbReader::size() const {
@@ -199,6 +237,161 @@ void LmdbWriter::DoubleMapSize() {
   const size_t new_size = map_size_ * 2;
   MOKA_MDB_CHECK(mdb_env_set_mapsize(env_, new_size), path_, "cannot grow the map of");
   map_size_ = new_size;
+}
+
+// ---------------------------------------------------------------------------------------------
+// LevelDbReader
+
+namespace {
+
+/// Open LevelDB handles by canonical directory, so that a second reader of the same database in
+/// this process shares the first one's handle instead of failing on LevelDB's lock.
+std::mutex level_db_mutex;
+std::map<std::string, std::weak_ptr<leveldb::DB>>& OpenLevelDbs() {
+  static std::map<std::string, std::weak_ptr<leveldb::DB>> open;
+  return open;
+}
+
+std::shared_ptr<leveldb::DB> OpenLevelDbShared(const std::string& path) {
+  std::string trimmed = path;
+  while (trimmed.size() > 1 && trimmed.back() == '/') trimmed.pop_back();
+  std::error_code error;
+  std::string key = std::filesystem::weakly_canonical(trimmed, error).string();
+  if (error) key = trimmed;
+  std::lock_guard<std::mutex> lock(level_db_mutex);
+  auto& open = OpenLevelDbs();
+  if (auto existing = open[key].lock()) return existing;
+  MOKA_CHECK(std::filesystem::is_directory(path, error), IoError,
+             "cannot open LevelDB database '" << path << "': no such directory");
+  leveldb::Options options;
+  options.create_if_missing = false;
+  options.max_open_files = 100;
+  leveldb::DB* raw = nullptr;
+  const leveldb::Status status = leveldb::DB::Open(options, path, &raw);
+  MOKA_CHECK(status.ok(), IoError,
+             "cannot open LevelDB database '" << path << "': " << status.ToString()
+                                              << LooksLike(path, Backend::kLmdb));
+  std::shared_ptr<leveldb::DB> db(raw);
+  open[key] = db;
+  return db;
+}
+
+}  // namespace
+
+LevelDbReader::LevelDbReader(const std::string& path)
+    : Reader(path), db_(OpenLevelDbShared(path)) {}
+
+LevelDbReader::~LevelDbReader() = default;
+
+std::unique_ptr<Cursor> LevelDbReader::NewCursor() {
+  return std::unique_ptr<Cursor>(new LevelDbCursor(path_, db_));
+}
+
+size_t LevelDbReader::size() const {
+  leveldb::ReadOptions options;
+  options.fill_cache = false;
+  std::unique_ptr<leveldb::Iterator> iter(db_->NewIterator(options));
+  size_t count = 0;
+  for (iter->SeekToFirst(); iter->Valid(); iter->Next()) ++count;
+  MOKA_CHECK(iter->status().ok(), IoError,
+             "cannot read LevelDB database '" << path_ << "': " << iter->status().ToString());
+  return count;
+}
+
+// ---------------------------------------------------------------------------------------------
+// LevelDbCursor
+
+LevelDbCursor::LevelDbCursor(const std::string& path, std::shared_ptr<leveldb::DB> db)
+    : path_(path), db_(std::move(db)) {
+  // The iterator reads a snapshot of the database taken now.
+  iter_ = db_->NewIterator(leveldb::ReadOptions());
+  try {
+    SeekToFirst();
+  } catch (...) {
+    delete iter_;
+    throw;
+  }
+}
+
+LevelDbCursor::~LevelDbCursor() {
+  delete iter_;
+}
+
+void LevelDbCursor::Check() {
+  valid_ = iter_->Valid();
+  if (valid_) return;
+  const leveldb::Status status = iter_->status();
+  MOKA_CHECK(status.ok(), IoError,
+             "cannot read LevelDB database '" << path_ << "': " << status.ToString());
+}
+
+void LevelDbCursor::SeekToFirst() {
+  iter_->SeekToFirst();
+  Check();
+}
+
+bool LevelDbCursor::Next() {
+  if (!valid_) return false;
+  iter_->Next();
+  Check();
+  if (valid_) return false;
+  SeekToFirst();
+  return true;
+}
+
+std::string LevelDbCursor::key() const {
+  MOKA_ASSERT(valid_);
+  return iter_->key().ToString();
+}
+
+std::string LevelDbCursor::value() const {
+  MOKA_ASSERT(valid_);
+  return iter_->value().ToString();
+}
+
+// ---------------------------------------------------------------------------------------------
+// LevelDbWriter
+
+LevelDbWriter::LevelDbWriter(const std::string& path, size_t batch_size)
+    : path_(path),
+      batch_size_(batch_size == 0 ? 1 : batch_size),
+      batch_(std::make_unique<leveldb::WriteBatch>()) {
+  std::error_code error;
+  const std::filesystem::path parent = std::filesystem::path(path).parent_path();
+  if (!parent.empty()) std::filesystem::create_directories(parent, error);
+  MOKA_CHECK(
+      !error, IoError,
+      "cannot create the directory of LevelDB database '" << path << "': " << error.message());
+  leveldb::Options options;
+  options.create_if_missing = true;
+  options.max_open_files = 100;
+  const leveldb::Status status = leveldb::DB::Open(options, path, &db_);
+  MOKA_CHECK(status.ok(), IoError,
+             "cannot open LevelDB database '" << path << "' for writing: " << status.ToString());
+}
+
+LevelDbWriter::~LevelDbWriter() {
+  if (db_ == nullptr) return;
+  try {
+    Commit();
+  } catch (const Error&) {
+    // Destructors cannot throw; callers that care call Commit() themselves.
+  }
+  delete db_;
+}
+
+void LevelDbWriter::Put(const std::string& key, const std::string& value) {
+  batch_->Put(key, value);
+  if (++pending_ >= batch_size_) Commit();
+}
+
+void LevelDbWriter::Commit() {
+  if (pending_ == 0) return;
+  const leveldb::Status status = db_->Write(leveldb::WriteOptions(), batch_.get());
+  MOKA_CHECK(status.ok(), IoError,
+             "cannot write LevelDB database '" << path_ << "': " << status.ToString());
+  batch_->Clear();
+  pending_ = 0;
 }
 
 }  // namespace moka::db

@@ -8,6 +8,7 @@
 #include <fstream>
 #include <map>
 #include <string>
+#include <tuple>
 
 #include "temp_dir.hpp"
 
@@ -185,6 +186,158 @@ TEST(LmdbTest, ReadsWithoutLockFileInReadOnlyDirectory) {
   EXPECT_NO_THROW(records = ReadAll(path));
   chmod(path.c_str(), 0755);
   EXPECT_EQ(records["k"], "v");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Both backends through the common interface.
+
+class AnyBackendTest : public ::testing::TestWithParam<db::Backend> {};
+
+INSTANTIATE_TEST_SUITE_P(Backends, AnyBackendTest,
+                         ::testing::Values(db::Backend::kLmdb, db::Backend::kLevelDb),
+                         [](const auto& info) { return std::string(db::BackendName(info.param)); });
+
+TEST_P(AnyBackendTest, WriteReadRoundTripWrapsInKeyOrder) {
+  TempDir dir;
+  const std::string path = dir / "nested/db";
+  {
+    auto writer = db::OpenWriter(GetParam(), path, /*batch_size=*/2);
+    writer->Put("00000002", "two");
+    writer->Put("00000000", std::string("zero\0with nul", 13));
+    writer->Put("00000001", "one");
+    writer->Commit();
+  }
+  auto reader = db::OpenReader(GetParam(), path);
+  EXPECT_EQ(reader->backend(), GetParam());
+  EXPECT_EQ(reader->path(), path);
+  EXPECT_EQ(reader->size(), 3u);
+  auto cursor = reader->NewCursor();
+  ASSERT_TRUE(cursor->valid());
+  std::string keys;
+  int wraps = 0;
+  for (int i = 0; i < 7; ++i) {
+    keys += cursor->key().substr(7) + ",";
+    if (cursor->Next()) ++wraps;
+  }
+  EXPECT_EQ(keys, "0,1,2,0,1,2,0,");
+  EXPECT_EQ(wraps, 2);
+  EXPECT_EQ(cursor->value(), "one");
+  cursor->SeekToFirst();
+  EXPECT_EQ(cursor->value(), std::string("zero\0with nul", 13));
+}
+
+TEST_P(AnyBackendTest, DestructorCommitsAndExistingDatabaseIsAddedTo) {
+  TempDir dir;
+  const std::string path = dir / "db";
+  { db::OpenWriter(GetParam(), path)->Put("a", "1"); }
+  { db::OpenWriter(GetParam(), path)->Put("b", "2"); }
+  auto reader = db::OpenReader(GetParam(), path);
+  EXPECT_EQ(reader->size(), 2u);
+}
+
+TEST_P(AnyBackendTest, EmptyDatabaseHasInvalidCursor) {
+  TempDir dir;
+  const std::string path = dir / "db";
+  { db::OpenWriter(GetParam(), path)->Commit(); }
+  auto reader = db::OpenReader(GetParam(), path);
+  EXPECT_EQ(reader->size(), 0u);
+  auto cursor = reader->NewCursor();
+  EXPECT_FALSE(cursor->valid());
+  EXPECT_FALSE(cursor->Next());
+}
+
+TEST_P(AnyBackendTest, MissingPathRaisesIoErrorNamingIt) {
+  TempDir dir;
+  const std::string path = dir / "no_such_db";
+  try {
+    db::OpenReader(GetParam(), path);
+    FAIL() << "expected IoError";
+  } catch (const IoError& error) {
+    const std::string message = error.what();
+    EXPECT_NE(message.find(path), std::string::npos) << message;
+    EXPECT_NE(message.find(db::BackendName(GetParam())), std::string::npos) << message;
+  }
+  // Reading must not create anything.
+  EXPECT_FALSE(std::filesystem::exists(path));
+}
+
+TEST(DbTest, ParseBackendNamesAndErrors) {
+  EXPECT_EQ(db::ParseBackend("lmdb"), db::Backend::kLmdb);
+  EXPECT_EQ(db::ParseBackend("leveldb"), db::Backend::kLevelDb);
+  EXPECT_STREQ(db::BackendName(db::Backend::kLevelDb), "LevelDB");
+  try {
+    db::ParseBackend("rocksdb");
+    FAIL() << "expected ConfigError";
+  } catch (const ConfigError& error) {
+    EXPECT_NE(std::string(error.what()).find("rocksdb"), std::string::npos) << error.what();
+  }
+}
+
+TEST(LevelDbTest, ReadersOfOneDatabaseShareItDespiteTheLock) {
+  TempDir dir;
+  const std::string path = dir / "db";
+  {
+    db::LevelDbWriter writer(path);
+    writer.Put("k", "v");
+  }
+  // A train and a test net reading one source: LevelDB alone would refuse the second open.
+  db::LevelDbReader first(path);
+  db::LevelDbReader second(path + "/");
+  auto a = first.NewCursor();
+  auto b = second.NewCursor();
+  EXPECT_EQ(a->value(), "v");
+  EXPECT_EQ(b->value(), "v");
+}
+
+TEST(LevelDbTest, CursorKeepsTheDatabaseOpenAfterItsReader) {
+  TempDir dir;
+  const std::string path = dir / "db";
+  { db::LevelDbWriter(path).Put("k", "v"); }
+  std::unique_ptr<db::Cursor> cursor;
+  {
+    db::LevelDbReader reader(path);
+    cursor = reader.NewCursor();
+  }
+  EXPECT_EQ(cursor->key(), "k");
+  EXPECT_TRUE(cursor->Next());  // the only record: straight back to it
+  EXPECT_EQ(cursor->value(), "v");
+  cursor.reset();
+  // Everything is closed now: a writer may take the lock again.
+  db::LevelDbWriter writer(path);
+  writer.Put("l", "w");
+  writer.Commit();
+}
+
+TEST(DbTest, WrongBackendErrorsSayWhichBackendFits) {
+  TempDir dir;
+  const std::string lmdb = dir / "lmdb", leveldb = dir / "leveldb";
+  { db::LmdbWriter(lmdb).Put("k", "v"); }
+  { db::LevelDbWriter(leveldb).Put("k", "v"); }
+  for (const auto& [backend, path, hint] :
+       {std::make_tuple(db::Backend::kLevelDb, lmdb, "backend to LMDB"),
+        std::make_tuple(db::Backend::kLmdb, leveldb, "backend to LEVELDB")}) {
+    try {
+      db::OpenReader(backend, path);
+      ADD_FAILURE() << "expected IoError for " << path;
+    } catch (const IoError& error) {
+      EXPECT_NE(std::string(error.what()).find(hint), std::string::npos) << error.what();
+    }
+  }
+}
+
+TEST(LevelDbTest, CorruptDatabaseRaisesIoError) {
+  TempDir dir;
+  const std::string path = dir / "garbage_db";
+  std::filesystem::create_directories(path);
+  { std::ofstream(path + "/CURRENT") << "MANIFEST-000007\n"; }
+  try {
+    db::LevelDbReader reader(path);
+    FAIL() << "expected IoError";
+  } catch (const IoError& error) {
+    const std::string message = error.what();
+    EXPECT_NE(message.find(path), std::string::npos) << message;
+    EXPECT_NE(message.find("LevelDB"), std::string::npos) << message;
+  }
 }
 
 }  // namespace

@@ -13,11 +13,13 @@ namespace {
 const std::vector<std::string> kImplementedTypes = {
     "AbsVal", "Accuracy", "ArgMax", "BatchNorm", "BatchReindex", "Bias", "BNLL", "Clip", "Concat",
     "ContrastiveLoss", "Convolution", "Crop", "Data", "Deconvolution", "Dropout", "DummyData",
-    "Eltwise", "ELU", "Embed", "EuclideanLoss", "Exp", "Filter", "Flatten", "HingeLoss",
-    "InfogainLoss", "InnerProduct", "Input", "Log", "LRN", "MultinomialLogisticLoss", "MVN",
-    "Parameter", "Pooling", "Power", "PReLU", "Reduction", "ReLU", "Reshape", "Scale", "Sigmoid",
-    "SigmoidCrossEntropyLoss", "Silence", "Slice", "Softmax", "SoftmaxWithLoss", "Split", "Swish",
-    "TanH", "Threshold", "Tile"
+    "Eltwise", "ELU", "Embed", "EuclideanLoss", "Exp", "Filter", "Flatten", "HDF5Data",
+    "HDF5Output", "HingeLoss", "Im2col", "ImageData", "InfogainLoss", "InnerProduct", "Input",
+    "Log", "LRN", "LSTM", "LSTMUnit", "MemoryData", "MultinomialLogisticLoss", "MVN",
+    "Parameter", "Pooling", "Power",
+    "PReLU", "Reduction", "ReLU", "Reshape", "RNN", "Scale", "Sigmoid", "SigmoidCrossEntropyLoss",
+    "Silence", "Slice", "Softmax", "SoftmaxWithLoss", "Split", "SPP", "Swish", "TanH", "Threshold",
+    "Tile", "WindowData"
 };
 
 TEST(RegistryTest, HoldsEveryImplementedType) {

@@ -24,9 +24,11 @@ int Label(int record) {
   return 100 + 7 * record;
 }
 
-/// An LMDB of kRecords raw datums, keys "%08d" in record order.
-void WriteDatabase(const std::string& path, int encoded_record = -1) {
-  db::LmdbWriter writer(path);
+/// A database of kRecords raw datums, keys "%08d" in record order.
+void WriteDatabase(const std::string& path, int encoded_record = -1,
+                   db::Backend backend = db::Backend::kLmdb) {
+  auto writer_ptr = db::OpenWriter(backend, path);
+  db::Writer& writer = *writer_ptr;
   for (int i = 0; i < kRecords; ++i) {
     Datum datum;
     datum.set_channels(kChannels);
@@ -202,18 +204,41 @@ TYPED_TEST(DataLayerTest, MissingSourceIsIoError) {
   }
 }
 
-TYPED_TEST(DataLayerTest, LevelDbBackendIsConfigError) {
+TYPED_TEST(DataLayerTest, UnsetBackendMeansLevelDbAsInCaffe) {
+  const std::string source = this->dir_ / "test_leveldb";
+  WriteDatabase(source, -1, db::Backend::kLevelDb);
+  for (const std::string backend : {"", "backend: LEVELDB"}) {
+    Context context;
+    auto layer =
+        test::MakeLayer<TypeParam>("type: 'Data' top: 'data' top: 'label' data_param { source: '" +
+                                       source + "' " + backend + " batch_size: 4 }",
+                                   &context);
+    layer->SetUp({}, this->tops_);
+    for (int batch = 0; batch < 3; ++batch) {
+      layer->Forward({}, this->tops_);
+      for (int n = 0; n < 4; ++n) {
+        const int record = (batch * 4 + n) % kRecords;
+        EXPECT_EQ(this->label_.cpu_data()[n], TypeParam(Label(record))) << backend;
+        EXPECT_EQ(this->data_.cpu_data()[n * kItem + 3], TypeParam(Pixel(record, 3))) << backend;
+      }
+    }
+  }
+}
+
+TYPED_TEST(DataLayerTest, LmdbReadAsDefaultLevelDbNamesTheBackend) {
   Context context;
-  // Caffe's default backend is LEVELDB.
   auto layer = test::MakeLayer<TypeParam>(
       "type: 'Data' top: 'data' data_param { source: '" + this->source_ + "' batch_size: 2 }",
       &context);
   std::vector<Blob<TypeParam>*> tops{&this->data_};
   try {
     layer->SetUp({}, tops);
-    FAIL() << "expected ConfigError";
-  } catch (const ConfigError& error) {
-    EXPECT_NE(std::string(error.what()).find("--backend=lmdb"), std::string::npos);
+    FAIL() << "expected IoError";
+  } catch (const IoError& error) {
+    EXPECT_NE(std::string(error.what()).find("LevelDB"), std::string::npos) << error.what();
+    EXPECT_NE(std::string(error.what()).find(this->source_), std::string::npos) << error.what();
+    EXPECT_NE(std::string(error.what()).find("set data_param.backend to LMDB"), std::string::npos)
+        << error.what();
   }
 }
 
