@@ -1,8 +1,53 @@
 #include "data_transformer.hpp"
 
+#include <opencv2/imgcodecs.hpp>
+
 #include "proto_io.hpp"
 
 namespace moka {
+namespace {
+
+/// An encoded record (the bytes of a PNG or JPEG file, as convert_imageset --encoded writes)
+/// as a raw one: decoded with its own channels unless transform_param forces colour or gray, as
+/// Caffe's data layer does.
+Datum DecodeDatum(const Datum& encoded, const TransformationParameter& param) {
+  MOKA_CHECK(!(param.force_color() && param.force_gray()), ConfigError,
+             "transform_param sets both force_color and force_gray");
+  const int mode = param.force_color()  ? cv::IMREAD_COLOR
+                   : param.force_gray() ? cv::IMREAD_GRAYSCALE
+                                        : cv::IMREAD_ANYCOLOR;
+  const std::string& bytes = encoded.data();
+  cv::Mat image;
+  try {
+    const cv::Mat buffer(1, static_cast<int>(bytes.size()), CV_8UC1,
+                         const_cast<char*>(bytes.data()));
+    image = cv::imdecode(buffer, mode);
+  } catch (const cv::Exception& error) {
+    MOKA_THROW(IoError, "cannot decode an encoded Datum: " << error.what());
+  }
+  MOKA_CHECK(!image.empty() && image.depth() == CV_8U, IoError,
+             "an encoded Datum holds " << bytes.size()
+                                       << " bytes that are not an 8-bit image OpenCV can decode");
+  Datum raw;
+  raw.set_channels(image.channels());
+  raw.set_height(image.rows);
+  raw.set_width(image.cols);
+  raw.set_label(encoded.label());
+  std::string* data = raw.mutable_data();
+  data->resize(static_cast<size_t>(image.channels()) * image.rows * image.cols);
+  for (int h = 0; h < image.rows; ++h) {
+    const uint8_t* row = image.ptr<uint8_t>(h);
+    for (int w = 0; w < image.cols; ++w) {
+      for (int c = 0; c < image.channels(); ++c) {
+        (*data)[(static_cast<size_t>(c) * image.rows + h) * image.cols + w] =
+            static_cast<char>(row[w * image.channels() + c]);
+      }
+    }
+  }
+  return raw;
+}
+
+}  // namespace
 
 template <typename Dtype>
 DataTransformer<Dtype>::DataTransformer(const TransformationParameter& param, Phase phase)
@@ -19,8 +64,7 @@ DataTransformer<Dtype>::DataTransformer(const TransformationParameter& param, Ph
 
 template <typename Dtype>
 void DataTransformer<Dtype>::CheckDatum(const Datum& datum) const {
-  MOKA_CHECK(!datum.encoded(), IoError,
-             "encoded Datum records need OpenCV support, which is not built yet");
+  MOKA_ASSERT(!datum.encoded());
   const int channels = datum.channels();
   const int height = datum.height();
   const int width = datum.width();
@@ -59,6 +103,7 @@ void DataTransformer<Dtype>::CheckDatum(const Datum& datum) const {
 
 template <typename Dtype>
 std::vector<int> DataTransformer<Dtype>::InferBlobShape(const Datum& datum) const {
+  if (datum.encoded()) return InferBlobShape(DecodeDatum(datum, param_));
   CheckDatum(datum);
   const int crop = static_cast<int>(param_.crop_size());
   return {1, datum.channels(), crop > 0 ? crop : datum.height(), crop > 0 ? crop : datum.width()};
@@ -66,6 +111,7 @@ std::vector<int> DataTransformer<Dtype>::InferBlobShape(const Datum& datum) cons
 
 template <typename Dtype>
 void DataTransformer<Dtype>::Transform(const Datum& datum, std::mt19937_64* rng, Dtype* out) const {
+  if (datum.encoded()) return Transform(DecodeDatum(datum, param_), rng, out);
   CheckDatum(datum);
   const int channels = datum.channels();
   const int in_height = datum.height();

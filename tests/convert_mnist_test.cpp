@@ -76,10 +76,10 @@ int RunVerb(const std::vector<std::string>& args, std::string* err = nullptr) {
   return status;
 }
 
-void ExpectDatabase(const std::string& path) {
-  db::LmdbReader reader(path);
-  ASSERT_EQ(reader.size(), static_cast<size_t>(kImages));
-  auto cursor = reader.NewCursor();
+void ExpectDatabase(const std::string& path, db::Backend backend = db::Backend::kLmdb) {
+  std::unique_ptr<db::Reader> reader = db::OpenReader(backend, path);
+  ASSERT_EQ(reader->size(), static_cast<size_t>(kImages));
+  auto cursor = reader->NewCursor();
   for (int i = 0; i < kImages; ++i) {
     char key[16];
     std::snprintf(key, sizeof(key), "%08d", i);
@@ -113,6 +113,14 @@ TEST(ConvertMnistTest, GzippedIdxFilesWithBackendFlag) {
   WriteGzip(dir / "labels.gz", LabelsFile());
   ASSERT_EQ(RunVerb({dir / "images.gz", dir / "labels.gz", dir / "out_lmdb", "--backend=lmdb"}), 0);
   ExpectDatabase(dir / "out_lmdb");
+}
+
+TEST(ConvertMnistTest, LevelDbBackend) {
+  test::TempDir dir;
+  WritePlain(dir / "images", ImagesFile());
+  WritePlain(dir / "labels", LabelsFile());
+  ASSERT_EQ(RunVerb({dir / "images", dir / "labels", dir / "out_leveldb", "--backend=leveldb"}), 0);
+  ExpectDatabase(dir / "out_leveldb", db::Backend::kLevelDb);
 }
 
 TEST(ConvertMnistTest, RefusesExistingOutput) {
@@ -163,8 +171,8 @@ TEST(ConvertMnistTest, BadArguments) {
   EXPECT_NE(err.find("usage"), std::string::npos) << err;
   EXPECT_EQ(RunVerb({dir / "missing_images", dir / "missing_labels", dir / "out"}, &err), 1);
   EXPECT_NE(err.find("missing_images"), std::string::npos) << err;
-  EXPECT_EQ(RunVerb({"a", "b", "c", "--backend=leveldb"}, &err), 1);
-  EXPECT_NE(err.find("LevelDB"), std::string::npos) << err;
+  EXPECT_EQ(RunVerb({"a", "b", "c", "--backend=rocksdb"}, &err), 1);
+  EXPECT_NE(err.find("rocksdb"), std::string::npos) << err;
   EXPECT_EQ(RunVerb({"a", "b", "c", "--bogus"}, &err), 1);
   EXPECT_NE(err.find("--bogus"), std::string::npos) << err;
 }

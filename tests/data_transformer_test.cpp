@@ -3,6 +3,8 @@
 #include <google/protobuf/text_format.h>
 #include <gtest/gtest.h>
 
+#include <opencv2/imgcodecs.hpp>
+
 #include <random>
 #include <set>
 #include <string>
@@ -59,6 +61,43 @@ TYPED_TEST(DataTransformerTest, NoParametersCopiesPixels) {
   const auto out = this->Run("", TRAIN, datum);
   ASSERT_EQ(out.size(), 24u);
   for (int i = 0; i < 24; ++i) EXPECT_EQ(out[i], TypeParam(static_cast<uint8_t>(datum.data()[i])));
+}
+
+/// The PNG encoding of a raw 1- or 3-channel datum (what convert_imageset --encoded stores).
+Datum EncodeDatum(const Datum& raw) {
+  const int channels = raw.channels();
+  cv::Mat image(raw.height(), raw.width(), channels == 3 ? CV_8UC3 : CV_8UC1);
+  for (int h = 0; h < raw.height(); ++h)
+    for (int w = 0; w < raw.width(); ++w)
+      for (int c = 0; c < channels; ++c)
+        image.ptr<uint8_t>(h)[w * channels + c] =
+            static_cast<uint8_t>(raw.data()[(c * raw.height() + h) * raw.width() + w]);
+  std::vector<uchar> bytes;
+  EXPECT_TRUE(cv::imencode(".png", image, bytes));
+  Datum encoded;
+  encoded.set_encoded(true);
+  encoded.set_label(raw.label());
+  encoded.set_data(std::string(bytes.begin(), bytes.end()));
+  return encoded;
+}
+
+TYPED_TEST(DataTransformerTest, EncodedRecordsDecodeToTheRawPixels) {
+  for (int channels : {1, 3}) {
+    const Datum raw = MakeDatum(channels, 5, 7);
+    const Datum encoded = EncodeDatum(raw);
+    DataTransformer<TypeParam> transformer(TransformationParameter(), TEST);
+    EXPECT_EQ(transformer.InferBlobShape(encoded), (std::vector<int>{1, channels, 5, 7}));
+    EXPECT_EQ(this->Run("crop_size: 3 scale: 0.5", TEST, encoded),
+              this->Run("crop_size: 3 scale: 0.5", TEST, raw));
+  }
+  // force_gray turns a colour record into one channel.
+  const Datum colour = EncodeDatum(MakeDatum(3, 4, 4));
+  DataTransformer<TypeParam> gray(ParseTransform("force_gray: true"), TEST);
+  EXPECT_EQ(gray.InferBlobShape(colour), (std::vector<int>{1, 1, 4, 4}));
+  Datum garbage;
+  garbage.set_encoded(true);
+  garbage.set_data("not an image");
+  EXPECT_THROW(gray.InferBlobShape(garbage), IoError);
 }
 
 TYPED_TEST(DataTransformerTest, CropIsCentredInTest) {

@@ -22,7 +22,7 @@ constexpr uint32_t kImagesMagic = 2051;
 constexpr uint32_t kLabelsMagic = 2049;
 
 const char kUsage[] =
-    "usage: moka convert_mnist IMAGES LABELS OUTPUT_DB [--backend=lmdb]\n"
+    "usage: moka convert_mnist IMAGES LABELS OUTPUT_DB [--backend=lmdb|leveldb]\n"
     "  IMAGES, LABELS: MNIST IDX files (idx3 images, idx1 labels), plain or gzipped\n"
     "  OUTPUT_DB: the database to create; it must not exist yet\n";
 
@@ -75,6 +75,7 @@ void CheckMagic(IdxFile* file, uint32_t expected, const char* kind) {
 
 struct Options {
   std::string images, labels, output;
+  db::Backend backend = db::Backend::kLmdb;
   bool help = false;
 };
 
@@ -101,10 +102,7 @@ Options ParseArgs(int argc, char** argv) {
       is_backend = true;
     }
     if (is_backend) {
-      MOKA_CHECK(backend != "leveldb", ConfigError,
-                 "LevelDB backend not built yet; use --backend=lmdb");
-      MOKA_CHECK(backend == "lmdb", ConfigError,
-                 "unknown backend '" << backend << "' (known: lmdb)");
+      options.backend = db::ParseBackend(backend);
       continue;
     }
     MOKA_CHECK(arg.empty() || arg[0] != '-', ConfigError,
@@ -138,7 +136,7 @@ uint32_t Convert(const Options& options) {
              IoError,
              "'" << options.images << "' has implausible image size " << rows << " x " << cols);
 
-  db::LmdbWriter writer(options.output);
+  std::unique_ptr<db::Writer> writer = db::OpenWriter(options.backend, options.output);
   Datum datum;
   datum.set_channels(1);
   datum.set_height(static_cast<int>(rows));
@@ -155,9 +153,9 @@ uint32_t Convert(const Options& options) {
     datum.set_label(label);
     MOKA_CHECK(datum.SerializeToString(&value), InternalError, "cannot serialize a Datum");
     std::snprintf(key, sizeof(key), "%08u", i);
-    writer.Put(key, value);
+    writer->Put(key, value);
   }
-  writer.Commit();
+  writer->Commit();
   return num_images;
 }
 
