@@ -61,8 +61,8 @@ const std::vector<Verb>& Verbs() {
       {"device_query", "show GPU diagnostic information", "moka device_query --gpu=N[,M...]|all",
        "Logs the properties of each GPU that --gpu names.", {"gpu"}, true,
        [](int, char**) { return DeviceQueryMain(); }},
-      {"convert_mnist", "convert MNIST IDX files to an LMDB",
-       "moka convert_mnist IMAGES LABELS OUTPUT_DB [--backend=lmdb]",
+      {"convert_mnist", "convert MNIST IDX files to an LMDB or LevelDB",
+       "moka convert_mnist IMAGES LABELS OUTPUT_DB [--backend=lmdb|leveldb]",
        "Reads MNIST-format IDX files (idx3 images, idx1 labels; plain or gzipped) and writes an\n"
        "LMDB of Datum records keyed \"%08d\", as Caffe's convert_mnist_data does. OUTPUT_DB must\n"
        "not exist yet.",
