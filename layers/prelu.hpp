@@ -28,6 +28,11 @@ class PReLULayer : public NeuronLayer<Dtype> {
  private:
   bool channel_shared_ = false;
   Blob<Dtype> bottom_memory_;  // the input, kept when running in place
+#ifdef MOKA_CUDA
+  // Per-channel partial sums of the slope gradient, one per slice of the channel's elements, added
+  // in a fixed order so that the GPU result does not depend on scheduling.
+  Blob<double> slope_partials_;
+#endif
 };
 
 }  // namespace moka
