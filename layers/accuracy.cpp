@@ -89,23 +89,6 @@ void AccuracyLayer<Dtype>::Backward_cpu(const BlobVec& top, const std::vector<bo
                "accuracy is not differentiable; bottom " << i << " cannot receive a gradient");
 }
 
-#ifdef MOKA_CUDA
-
-// Accuracy is a metric, not part of training: it is computed on the host from the scores (one
-// copy of them to the host per forward), which engine() reports as "host".
-template <typename Dtype>
-void AccuracyLayer<Dtype>::Forward_gpu(const BlobVec& bottom, const BlobVec& top) {
-  Forward_cpu(bottom, top);
-}
-
-template <typename Dtype>
-void AccuracyLayer<Dtype>::Backward_gpu(const BlobVec& top, const std::vector<bool>& propagate_down,
-                                        const BlobVec& bottom) {
-  Backward_cpu(top, propagate_down, bottom);
-}
-
-#endif  // MOKA_CUDA
-
 MOKA_INSTANTIATE_CLASS(AccuracyLayer);
 MOKA_REGISTER_LAYER(Accuracy);
 

@@ -1,4 +1,5 @@
 #pragma once
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -18,10 +19,6 @@ class AccuracyLayer : public Layer<Dtype> {
   using typename Layer<Dtype>::BlobVec;
   explicit AccuracyLayer(const LayerParameter& param) : Layer<Dtype>(param) {}
   const char* type() const override { return "Accuracy"; }
-  /// On a GPU context the metric is computed on the host from the scores ("host").
-  std::string engine() const override {
-    return this->context_ != nullptr && this->context_->on_gpu() ? "host" : "caffe";
-  }
 
   void LayerSetUp(const BlobVec& bottom, const BlobVec& top) override;
   void Reshape(const BlobVec& bottom, const BlobVec& top) override;
@@ -50,6 +47,13 @@ class AccuracyLayer : public Layer<Dtype> {
   int ignore_label_ = 0;
   /// Occurrences of each class among the non-ignored labels.
   std::vector<int> class_counts_;
+#ifdef MOKA_CUDA
+  /// Per position: 1 when correct, and 1 when its label counts (0 when ignored).
+  Blob<Dtype> gpu_correct_;
+  Blob<Dtype> gpu_counted_;
+  /// Per class (ints): occurrences among the counted labels, then correct predictions.
+  std::unique_ptr<SyncedMemory> gpu_class_tallies_;
+#endif
 };
 
 }  // namespace moka

@@ -30,6 +30,10 @@ class BatchReindexLayer : public Layer<Dtype> {
  private:
   /// Index i of the second bottom, checked against the batch size.
   int Source(const BlobVec& bottom, int i) const;
+#ifdef MOKA_CUDA
+  /// Set by the GPU forward when some index lies outside the batch.
+  Blob<Dtype> gpu_bad_index_;
+#endif
 };
 
 }  // namespace moka

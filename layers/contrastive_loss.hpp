@@ -30,6 +30,10 @@ class ContrastiveLossLayer : public LossLayer<Dtype> {
   int channels_ = 0;
   Blob<Dtype> diff_;     // a - b
   Blob<Dtype> dist_sq_;  // ||a - b||^2 per pair
+#ifdef MOKA_CUDA
+  /// Per pair: its loss term (summed in double on the device).
+  Blob<Dtype> gpu_losses_;
+#endif
 };
 
 }  // namespace moka

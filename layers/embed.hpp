@@ -37,6 +37,10 @@ class EmbedLayer : public Layer<Dtype> {
   int N_ = 0;  // num_output
   bool bias_term_ = true;
   Blob<Dtype> bias_multiplier_;
+#ifdef MOKA_CUDA
+  /// Set by the GPU forward when some bottom value is not a valid index.
+  Blob<Dtype> gpu_bad_index_;
+#endif
 };
 
 }  // namespace moka

@@ -1,4 +1,6 @@
 #pragma once
+#include <memory>
+
 #include "layer.hpp"
 
 namespace moka {
@@ -32,6 +34,11 @@ class FilterLayer : public Layer<Dtype> {
   std::vector<int> indices_to_forward_;
   // At setup the selector may hold no data yet, so the first shapes keep the whole batch.
   bool first_reshape_ = true;
+#ifdef MOKA_CUDA
+  /// The GPU path's row maps (ints): the selected bottom rows, then for every bottom row the top
+  /// row it goes to (-1 when dropped).
+  std::unique_ptr<SyncedMemory> gpu_rows_;
+#endif
 };
 
 }  // namespace moka

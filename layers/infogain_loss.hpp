@@ -56,6 +56,13 @@ class InfogainLossLayer : public LossLayer<Dtype> {
   int outer_num_ = 0;
   int inner_num_ = 0;
   int num_labels_ = 0;
+#ifdef MOKA_CUDA
+  /// Per position: its loss term, and 1 when its label counts (0 when ignored).
+  Blob<Dtype> gpu_losses_;
+  Blob<Dtype> gpu_counts_;
+  /// Non-ignored labels of the last GPU forward, which the GPU backward reuses.
+  int gpu_valid_count_ = 0;
+#endif
 };
 
 }  // namespace moka

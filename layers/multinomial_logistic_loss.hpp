@@ -25,6 +25,10 @@ class MultinomialLogisticLossLayer : public LossLayer<Dtype> {
 
  private:
   int LabelAt(const Dtype* labels, int n, int dim) const;
+#ifdef MOKA_CUDA
+  /// Per sample: its loss term (summed in double on the device).
+  Blob<Dtype> gpu_losses_;
+#endif
 };
 
 /// Floor under probabilities before taking logs (Caffe's kLOG_THRESHOLD).
