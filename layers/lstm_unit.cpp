@@ -34,10 +34,7 @@ void LSTMUnitLayer<Dtype>::Forward_cpu(const BlobVec& bottom, const BlobVec& top
   Dtype* c = top[0]->mutable_cpu_data();
   Dtype* h = top[1]->mutable_cpu_data();
   for (int index = 0; index < count; ++index) {
-    const int n = index / H;
-    const Dtype* xn = x + n * 4 * H + index % H;
-    const auto a = lstm_math::Activate(xn[0], xn[H], xn[2 * H], xn[3 * H], cont[n]);
-    h[index] = lstm_math::CellForward(a, c_prev[index], &c[index]);
+    lstm_math::UnitForwardAt(index, H, c_prev, x, cont, c, h);
   }
 }
 
@@ -56,19 +53,7 @@ void LSTMUnitLayer<Dtype>::Backward_cpu(const BlobVec& top, const std::vector<bo
   Dtype* c_prev_diff = propagate_down[0] ? bottom[0]->mutable_cpu_diff() : nullptr;
   Dtype* x_diff = propagate_down[1] ? bottom[1]->mutable_cpu_diff() : nullptr;
   for (int index = 0; index < count; ++index) {
-    const int n = index / H;
-    const int offset = n * 4 * H + index % H;
-    const Dtype* xn = x + offset;
-    const auto a = lstm_math::Activate(xn[0], xn[H], xn[2 * H], xn[3 * H], cont[n]);
-    const auto d = lstm_math::CellBackward(a, c_prev[index], c[index], dc[index], dh[index]);
-    if (c_prev_diff != nullptr) c_prev_diff[index] = d.c_prev;
-    if (x_diff != nullptr) {
-      Dtype* dx = x_diff + offset;
-      dx[0] = d.i;
-      dx[H] = d.f;
-      dx[2 * H] = d.o;
-      dx[3 * H] = d.g;
-    }
+    lstm_math::UnitBackwardAt(index, H, c_prev, x, cont, c, dc, dh, c_prev_diff, x_diff);
   }
 }
 

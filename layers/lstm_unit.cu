@@ -8,10 +8,7 @@ template <typename Dtype>
 __global__ void ForwardKernel(int count, int H, const Dtype* c_prev, const Dtype* x,
                               const Dtype* cont, Dtype* c, Dtype* h) {
   MOKA_CUDA_KERNEL_LOOP(index, count) {
-    const int n = index / H;
-    const Dtype* xn = x + n * 4 * H + index % H;
-    const auto a = lstm_math::Activate(xn[0], xn[H], xn[2 * H], xn[3 * H], cont[n]);
-    h[index] = lstm_math::CellForward(a, c_prev[index], &c[index]);
+    lstm_math::UnitForwardAt(index, H, c_prev, x, cont, c, h);
   }
 }
 
@@ -20,19 +17,7 @@ __global__ void BackwardKernel(int count, int H, const Dtype* c_prev, const Dtyp
                                const Dtype* cont, const Dtype* c, const Dtype* dc, const Dtype* dh,
                                Dtype* c_prev_diff, Dtype* x_diff) {
   MOKA_CUDA_KERNEL_LOOP(index, count) {
-    const int n = index / H;
-    const int offset = n * 4 * H + index % H;
-    const Dtype* xn = x + offset;
-    const auto a = lstm_math::Activate(xn[0], xn[H], xn[2 * H], xn[3 * H], cont[n]);
-    const auto d = lstm_math::CellBackward(a, c_prev[index], c[index], dc[index], dh[index]);
-    if (c_prev_diff != nullptr) c_prev_diff[index] = d.c_prev;
-    if (x_diff != nullptr) {
-      Dtype* dx = x_diff + offset;
-      dx[0] = d.i;
-      dx[H] = d.f;
-      dx[2 * H] = d.o;
-      dx[3 * H] = d.g;
-    }
+    lstm_math::UnitBackwardAt(index, H, c_prev, x, cont, c, dc, dh, c_prev_diff, x_diff);
   }
 }
 

@@ -147,6 +147,37 @@ MOKA_LSTM_FN void StepBackward(int H, const Dtype* gates, Dtype c_prev, Dtype c,
   dgates[3 * H] = d.g;
 }
 
+/// One element of LSTMUnit's forward (index runs over N x H): reads the four gate inputs of its
+/// unit from x (N x 4H) and writes c and h.
+template <typename Dtype>
+MOKA_LSTM_FN void UnitForwardAt(int index, int H, const Dtype* c_prev, const Dtype* x,
+                                const Dtype* cont, Dtype* c, Dtype* h) {
+  const int n = index / H;
+  const Dtype* xn = x + n * 4 * H + index % H;
+  const auto a = Activate(xn[0], xn[H], xn[2 * H], xn[3 * H], cont[n]);
+  h[index] = CellForward(a, c_prev[index], &c[index]);
+}
+
+/// One element of LSTMUnit's backward; either gradient output may be null (not propagated).
+template <typename Dtype>
+MOKA_LSTM_FN void UnitBackwardAt(int index, int H, const Dtype* c_prev, const Dtype* x,
+                                 const Dtype* cont, const Dtype* c, const Dtype* dc,
+                                 const Dtype* dh, Dtype* c_prev_diff, Dtype* x_diff) {
+  const int n = index / H;
+  const int offset = n * 4 * H + index % H;
+  const Dtype* xn = x + offset;
+  const auto a = Activate(xn[0], xn[H], xn[2 * H], xn[3 * H], cont[n]);
+  const auto d = CellBackward(a, c_prev[index], c[index], dc[index], dh[index]);
+  if (c_prev_diff != nullptr) c_prev_diff[index] = d.c_prev;
+  if (x_diff != nullptr) {
+    Dtype* dx = x_diff + offset;
+    dx[0] = d.i;
+    dx[H] = d.f;
+    dx[2 * H] = d.o;
+    dx[3 * H] = d.g;
+  }
+}
+
 }  // namespace lstm_math
 
 }  // namespace moka

@@ -20,8 +20,8 @@ namespace {
 const char kNpyMagic[] = "\x93NUMPY";
 
 std::string Usage() {
-  return "usage: moka forward --model=NET.prototxt [--weights=W.caffemodel] --input=IN.npy "
-         "--output=OUT.npy[,OUT2.npy] [--blob=NAME[,NAME2]]";
+  return "usage: moka forward --model=NET.prototxt [--weights=W.caffemodel] "
+         "--input=IN.npy[,IN2.npy] --output=OUT.npy[,OUT2.npy] [--blob=NAME[,NAME2]]";
 }
 
 /// The value that follows `'key':` in a .npy header dictionary, up to the next ',' or ')'.
@@ -120,11 +120,18 @@ int ForwardMain(int argc, char** argv) {
   if (!weights.empty()) net.CopyTrainedLayersFrom(weights);
   MOKA_CHECK(!net.input_blobs().empty(), ConfigError,
              model << " has no input blob (an Input layer) to feed " << input);
-  std::vector<int> shape;
-  const std::vector<float> values = ReadNpy(input, &shape);
-  Blob<float>* data = net.input_blobs()[0];
-  data->Reshape(shape);
-  std::copy(values.begin(), values.end(), data->mutable_cpu_data());
+  // --input=A.npy,B.npy feeds the net's inputs in order (for example data and cont of an LSTM).
+  const std::vector<std::string> inputs = SplitList(input);
+  MOKA_CHECK(inputs.size() <= net.input_blobs().size(), ConfigError,
+             "--input names " << inputs.size() << " file(s) but " << model << " has "
+                              << net.input_blobs().size() << " input blob(s)");
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    std::vector<int> shape;
+    const std::vector<float> values = ReadNpy(inputs[i], &shape);
+    Blob<float>* data = net.input_blobs()[i];
+    data->Reshape(shape);
+    std::copy(values.begin(), values.end(), data->mutable_cpu_data());
+  }
   net.Reshape();
   net.Forward();
 

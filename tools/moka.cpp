@@ -81,10 +81,11 @@ const std::vector<Verb>& Verbs() {
        "InnerProduct output has unit variance and every BatchNorm holds near-true statistics.",
        {}, false, InitWeightsMain},
       {"forward", "run a net on a .npy input and save a blob as .npy",
-       "moka forward --model=NET.prototxt [--weights=W.caffemodel] --input=IN.npy "
+       "moka forward --model=NET.prototxt [--weights=W.caffemodel] --input=IN.npy[,IN2.npy] "
        "--output=OUT.npy[,OUT2.npy] [--blob=NAME[,NAME2]]",
-       "Feeds IN.npy (float32) to the net's first input, runs one TEST-phase forward pass and\n"
-       "writes each blob named by --blob (default: the first output) to the matching file.",
+       "Feeds IN.npy (float32) to the net's first input (IN2.npy to the second, ...), runs one\n"
+       "TEST-phase forward pass and writes each blob named by --blob (default: the first output)\n"
+       "to the matching file.",
        {}, false, ForwardMain},
       {"upgrade_net_proto_text", "upgrade an old net prototxt to the current format",
        "moka upgrade_net_proto_text OLD_NET.prototxt NEW_NET.prototxt",
