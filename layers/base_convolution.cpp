@@ -12,6 +12,7 @@
 
 #include "filler.hpp"
 #include "im2col.hpp"
+#include "layers/depthwise_conv.hpp"
 #include "math_functions.hpp"
 
 namespace moka {
@@ -354,6 +355,19 @@ void BaseConvolutionLayer<Dtype>::Reshape(const BlobVec& bottom, const BlobVec& 
 
 template <typename Dtype>
 void BaseConvolutionLayer<Dtype>::PlanBatching() {
+  // One channel is an ordinary convolution, left to the general path.
+  depthwise_ = allow_depthwise_ && !reverse_dimensions() && num_spatial_axes_ == 2 && group_ > 1 &&
+               group_ == channels_ && num_output_ == channels_;
+  if (depthwise_) {
+    batched_ = false;
+    chunk_ = tasks_ = runs_ = 1;
+    col_buffer_.Reshape({0});
+    task_columns_.clear();
+    task_products_.clear();
+    const int threads = requested_threads_ > 0 ? requested_threads_ : openblas_get_num_threads();
+    threads_ = std::max(1, std::min(threads, num_ * channels_));
+    return;
+  }
   batched_ = batching_ == Batching::kBatched || (batching_ == Batching::kAuto && num_ > 1);
   if (!batched_) {
     chunk_ = tasks_ = runs_ = threads_ = 1;
@@ -400,6 +414,9 @@ void BaseConvolutionLayer<Dtype>::PlanBatching() {
 
 template <typename Dtype>
 std::string BaseConvolutionLayer<Dtype>::engine() const {
+  if (depthwise_) {
+    return "depthwise(" + std::to_string(threads_) + (threads_ == 1 ? " thread)" : " threads)");
+  }
   const std::string base = is_1x1_ ? "blas-1x1" : "im2col+blas";
   if (!batched_) return base;
   return base + "(batched x" + std::to_string(chunk_) + ", " + std::to_string(threads_) +
@@ -618,6 +635,73 @@ void BaseConvolutionLayer<Dtype>::BackwardBatched(const Dtype* input, const Dtyp
     }
   };
   RunTasks(threads_, threads_, reduce);
+}
+
+namespace {
+
+DepthwiseGeometry MakeDepthwiseGeometry(int channels, const std::vector<int>& bottom_shape,
+                                        const std::vector<int>& output_shape,
+                                        const std::vector<int>& kernel, const std::vector<int>& pad,
+                                        const std::vector<int>& stride,
+                                        const std::vector<int>& dilation) {
+  DepthwiseGeometry g;
+  g.channels = channels;
+  g.height = bottom_shape[bottom_shape.size() - 2];
+  g.width = bottom_shape[bottom_shape.size() - 1];
+  g.out_height = output_shape[0];
+  g.out_width = output_shape[1];
+  g.kernel_h = kernel[0];
+  g.kernel_w = kernel[1];
+  g.pad_h = pad[0];
+  g.pad_w = pad[1];
+  g.stride_h = stride[0];
+  g.stride_w = stride[1];
+  g.dilation_h = dilation[0];
+  g.dilation_w = dilation[1];
+  return g;
+}
+
+/// Tasks for `units` independent units on `threads` threads: a few per thread, so that a thread
+/// that is descheduled delays little, but no more than there are units.
+int DepthwiseTasks(int units, int threads) {
+  return std::min(units, threads > 1 ? 8 * threads : 1);
+}
+
+}  // namespace
+
+template <typename Dtype>
+void BaseConvolutionLayer<Dtype>::ForwardDepthwise(const Dtype* input, const Dtype* weights,
+                                                   const Dtype* bias, Dtype* output) {
+  MOKA_ASSERT(depthwise_);
+  const DepthwiseGeometry g = MakeDepthwiseGeometry(channels_, bottom_shape_, output_shape_,
+                                                    kernel_shape_, pad_, stride_, dilation_);
+  const int planes = num_ * channels_;
+  const int tasks = DepthwiseTasks(planes, threads_);
+  auto task = [&](int t, int) {
+    const int begin = static_cast<int>(static_cast<int64_t>(planes) * t / tasks);
+    const int end = static_cast<int>(static_cast<int64_t>(planes) * (t + 1) / tasks);
+    DepthwiseForward(g, begin, end, input, weights, bias, output);
+  };
+  RunTasks(tasks, threads_, task);
+}
+
+template <typename Dtype>
+void BaseConvolutionLayer<Dtype>::BackwardDepthwise(const Dtype* input, const Dtype* output_diff,
+                                                    const Dtype* weights, Dtype* weight_diff,
+                                                    Dtype* bias_diff, Dtype* input_diff) {
+  MOKA_ASSERT(depthwise_);
+  const DepthwiseGeometry g = MakeDepthwiseGeometry(channels_, bottom_shape_, output_shape_,
+                                                    kernel_shape_, pad_, stride_, dilation_);
+  // Split by channel: each channel's gradients are summed over the images by one thread, in image
+  // order, so the result does not depend on the threads.
+  const int tasks = DepthwiseTasks(channels_, threads_);
+  auto task = [&](int t, int) {
+    const int begin = static_cast<int>(static_cast<int64_t>(channels_) * t / tasks);
+    const int end = static_cast<int>(static_cast<int64_t>(channels_) * (t + 1) / tasks);
+    DepthwiseBackward(g, num_, begin, end, input, output_diff, weights, weight_diff, bias_diff,
+                      input_diff);
+  };
+  RunTasks(tasks, threads_, task);
 }
 
 template <typename Dtype>

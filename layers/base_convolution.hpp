@@ -54,6 +54,13 @@ class BaseConvolutionLayer : public Layer<Dtype> {
   void set_task_images(int images) { requested_chunk_ = images; }
   void set_gradient_runs(int runs) { requested_runs_ = runs; }
   void set_threads(int threads) { requested_threads_ = threads; }
+  /// Whether a depthwise layer (see depthwise()) may use the direct kernel; false forces the
+  /// general path, which the tests use as the reference.
+  void set_depthwise(bool allowed) { allow_depthwise_ = allowed; }
+  /// After Reshape: whether the direct depthwise kernel runs (2-D, group == input channels ==
+  /// num_output > 1, not transposed). It threads across images x channels (forward) and channels
+  /// (backward) on batch_threads() threads; no BLAS, no column buffer.
+  bool depthwise() const { return depthwise_; }
   /// After Reshape: whether the batched path runs, the images per task, the tasks per bottom, the
   /// runs their gradients are summed in, and the threads that run them.
   bool batched() const { return batched_; }
@@ -91,6 +98,11 @@ class BaseConvolutionLayer : public Layer<Dtype> {
   /// overwritten; each may be null when not wanted.
   void BackwardBatched(const Dtype* input, const Dtype* output_diff, const Dtype* weights,
                        Dtype* weight_diff, Dtype* bias_diff, Dtype* input_diff);
+
+  /// The depthwise counterparts of ForwardBatched and BackwardBatched (when depthwise()).
+  void ForwardDepthwise(const Dtype* input, const Dtype* weights, const Dtype* bias, Dtype* output);
+  void BackwardDepthwise(const Dtype* input, const Dtype* output_diff, const Dtype* weights,
+                         Dtype* weight_diff, Dtype* bias_diff, Dtype* input_diff);
 
   // Kernels for one image; weight and bias gradients accumulate.
   void ForwardGemm(const Dtype* input, const Dtype* weights, Dtype* output);
@@ -161,6 +173,8 @@ class BaseConvolutionLayer : public Layer<Dtype> {
   int requested_runs_ = 0;
   int requested_threads_ = 0;
   bool batched_ = false;
+  bool allow_depthwise_ = true;
+  bool depthwise_ = false;
   int chunk_ = 1;
   int tasks_ = 1;
   /// Runs of consecutive tasks whose parameter gradients share a partial (BackwardBatched).

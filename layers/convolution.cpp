@@ -27,6 +27,10 @@ void ConvolutionLayer<Dtype>::Forward_cpu(const BlobVec& bottom, const BlobVec& 
   for (size_t i = 0; i < bottom.size(); ++i) {
     const Dtype* x = bottom[i]->cpu_data();
     Dtype* y = top[i]->mutable_cpu_data();
+    if (this->depthwise()) {
+      this->ForwardDepthwise(x, weights, bias, y);
+      continue;
+    }
     if (this->batched()) {
       this->ForwardBatched(x, weights, bias, y);
       continue;
@@ -52,6 +56,10 @@ void ConvolutionLayer<Dtype>::Backward_cpu(const BlobVec& top,
     const Dtype* dy = top[i]->cpu_diff();
     const Dtype* x = bottom[i]->cpu_data();
     Dtype* dx = propagate_down[i] ? bottom[i]->mutable_cpu_diff() : nullptr;
+    if (this->depthwise()) {
+      this->BackwardDepthwise(x, dy, weights, weight_diff, bias_diff, dx);
+      continue;
+    }
     if (this->batched()) {
       this->BackwardBatched(x, dy, weights, weight_diff, bias_diff, dx);
       continue;
