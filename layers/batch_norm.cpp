@@ -119,21 +119,33 @@ void BatchNormLayer<Dtype>::Forward_cpu(const BlobVec& bottom, const BlobVec& to
     ChannelSums(bottom[0]->cpu_data(), Dtype(1. / num_ / spatial_dim_), mean_.mutable_cpu_data());
   }
   Dtype* y = top[0]->mutable_cpu_data();
+  if (use_global_stats_) {
+    // Inference: one pass over the data, (x - mean) / sqrt(var + eps) per channel, the same
+    // operations in the same order as the general path below.
+    cpu_add_scalar(channels_, eps_, variance_.mutable_cpu_data());
+    cpu_sqrt(channels_, variance_.cpu_data(), variance_.mutable_cpu_data());
+    const Dtype* mean = mean_.cpu_data();
+    const Dtype* deviation = variance_.cpu_data();
+    for (int n = 0; n < num_; ++n) {
+      for (int c = 0; c < channels_; ++c, y += spatial_dim_) {
+        for (int i = 0; i < spatial_dim_; ++i) y[i] = (y[i] - mean[c]) / deviation[c];
+      }
+    }
+    return;
+  }
   AddPerChannel(mean_.cpu_data(), Dtype(-1), y);
 
-  if (!use_global_stats_) {
-    cpu_sqr(count, y, temp_.mutable_cpu_data());
-    ChannelSums(temp_.cpu_data(), Dtype(1. / num_ / spatial_dim_), variance_.mutable_cpu_data());
-    Dtype* factor = this->blobs_[2]->mutable_cpu_data();
-    factor[0] = factor[0] * moving_average_fraction_ + Dtype(1);
-    cpu_axpby(channels_, Dtype(1), mean_.cpu_data(), moving_average_fraction_,
-              this->blobs_[0]->mutable_cpu_data());
-    // The running variance is stored unbiased.
-    const int m = count / channels_;
-    const Dtype correction = m > 1 ? Dtype(m) / Dtype(m - 1) : Dtype(1);
-    cpu_axpby(channels_, correction, variance_.cpu_data(), moving_average_fraction_,
-              this->blobs_[1]->mutable_cpu_data());
-  }
+  cpu_sqr(count, y, temp_.mutable_cpu_data());
+  ChannelSums(temp_.cpu_data(), Dtype(1. / num_ / spatial_dim_), variance_.mutable_cpu_data());
+  Dtype* factor = this->blobs_[2]->mutable_cpu_data();
+  factor[0] = factor[0] * moving_average_fraction_ + Dtype(1);
+  cpu_axpby(channels_, Dtype(1), mean_.cpu_data(), moving_average_fraction_,
+            this->blobs_[0]->mutable_cpu_data());
+  // The running variance is stored unbiased.
+  const int m = count / channels_;
+  const Dtype correction = m > 1 ? Dtype(m) / Dtype(m - 1) : Dtype(1);
+  cpu_axpby(channels_, correction, variance_.cpu_data(), moving_average_fraction_,
+            this->blobs_[1]->mutable_cpu_data());
 
   cpu_add_scalar(channels_, eps_, variance_.mutable_cpu_data());
   cpu_sqrt(channels_, variance_.cpu_data(), variance_.mutable_cpu_data());
@@ -156,7 +168,13 @@ void BatchNormLayer<Dtype>::Backward_cpu(const BlobVec& top,
   }
   Dtype* dx = bottom[0]->mutable_cpu_diff();
   if (use_global_stats_) {
-    cpu_div(count, dy, temp_.cpu_data(), dx);
+    // variance_ holds sqrt(var + eps) per channel since the forward pass.
+    const Dtype* deviation = variance_.cpu_data();
+    for (int n = 0; n < num_; ++n) {
+      for (int c = 0; c < channels_; ++c, dy += spatial_dim_, dx += spatial_dim_) {
+        for (int i = 0; i < spatial_dim_; ++i) dx[i] = dy[i] / deviation[c];
+      }
+    }
     return;
   }
   // dx = (dy - mean(dy) - y * mean(dy * y)) / sqrt(var + eps), means per channel.
