@@ -9,7 +9,7 @@ published .caffemodel files load unchanged (weights are matched by layer name an
   - vgg16, vgg19, resnet50/101/152, squeezenet_v1.0/v1.1, mobilenet_v1/v2: generated here from
     their layer tables.
 The READMEs are written by hand and are not touched. Run from the repository root:
-    /usr/bin/python3 scripts/zoo/make_zoo.py [--reference=/work/shared/caffe-reference]
+    /usr/bin/python3 scripts/zoo/make_zoo.py [--reference=../shared/caffe-reference]
 """
 import argparse
 import os
@@ -471,7 +471,8 @@ BVLC = {
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--reference", default="/work/shared/caffe-reference",
+    parser.add_argument("--reference",
+                        default=os.path.join(os.path.dirname(ROOT), "shared", "caffe-reference"),
                         help="a copy of BVLC Caffe's models/ and examples/ definitions")
     parser.add_argument("models", nargs="*", help="only these models (default: all)")
     args = parser.parse_args()
