@@ -6,12 +6,12 @@ namespace moka {
 
 template <typename Dtype>
 DataLayer<Dtype>::~DataLayer() {
-  prefetcher_.Stop();
+  this->prefetcher_.Stop();
 }
 
 template <typename Dtype>
 void DataLayer<Dtype>::LayerSetUp(const BlobVec& bottom, const BlobVec& top) {
-  prefetcher_.Stop();
+  this->prefetcher_.Stop();
   const DataParameter& param = this->layer_param_.data_param();
   MOKA_CHECK(param.has_source() && !param.source().empty(), ConfigError,
              "data_param needs a source");
@@ -50,7 +50,7 @@ void DataLayer<Dtype>::LayerSetUp(const BlobVec& bottom, const BlobVec& top) {
   shape[0] = batch_size_;
   top[0]->Reshape(shape);
   if (output_labels_) top[1]->Reshape(std::vector<int>{batch_size_});
-  prefetcher_.Start(param.prefetch(), shape, {batch_size_},
+  this->prefetcher_.Start(param.prefetch(), shape, {batch_size_},
                     [this](DataBatch<Dtype>* batch) { LoadBatch(batch); });
 }
 
@@ -69,7 +69,7 @@ void DataLayer<Dtype>::ReadDatum() {
 template <typename Dtype>
 void DataLayer<Dtype>::LoadBatch(DataBatch<Dtype>* batch) {
   std::vector<int> item_shape;
-  for (int item = 0; item < batch_size_ && !prefetcher_.stopping(); ++item) {
+  for (int item = 0; item < batch_size_ && !this->prefetcher_.stopping(); ++item) {
     ReadDatum();
     try {
       std::vector<int> shape = transformer_->InferBlobShape(datum_);
@@ -94,20 +94,6 @@ void DataLayer<Dtype>::LoadBatch(DataBatch<Dtype>* batch) {
     cursor_->Next();
   }
 }
-
-template <typename Dtype>
-void DataLayer<Dtype>::Forward_cpu(const BlobVec& bottom, const BlobVec& top) {
-  prefetcher_.Deliver(top[0], output_labels_ ? top[1] : nullptr, false);
-}
-
-#ifdef MOKA_CUDA
-// The batch moves to the device through its own blob (one counted host-to-device copy per top),
-// then into the top on the device: the only host-to-device traffic of a training iteration.
-template <typename Dtype>
-void DataLayer<Dtype>::Forward_gpu(const BlobVec& bottom, const BlobVec& top) {
-  prefetcher_.Deliver(top[0], output_labels_ ? top[1] : nullptr, true);
-}
-#endif
 
 MOKA_INSTANTIATE_CLASS(DataLayer);
 MOKA_REGISTER_LAYER(Data);

@@ -14,36 +14,23 @@
 #include "data_transformer.hpp"
 #include "db.hpp"
 #include "layer.hpp"
-#include "layers/batch_prefetcher.hpp"
+#include "layers/prefetching_data.hpp"
 
 namespace moka {
 
 template <typename Dtype>
-class DataLayer : public Layer<Dtype> {
+class DataLayer : public PrefetchingDataLayer<Dtype> {
  public:
   using typename Layer<Dtype>::BlobVec;
 
-  explicit DataLayer(const LayerParameter& param) : Layer<Dtype>(param) {}
+  explicit DataLayer(const LayerParameter& param) : PrefetchingDataLayer<Dtype>(param) {}
   ~DataLayer() override;
 
   void LayerSetUp(const BlobVec& bottom, const BlobVec& top) override;
-  /// Tops take the shape of each batch in Forward.
-  void Reshape(const BlobVec& bottom, const BlobVec& top) override {}
 
   const char* type() const override { return "Data"; }
-  int ExactNumBottomBlobs() const override { return 0; }
   int MinTopBlobs() const override { return 1; }
   int MaxTopBlobs() const override { return 2; }
-
- protected:
-  void Forward_cpu(const BlobVec& bottom, const BlobVec& top) override;
-  void Backward_cpu(const BlobVec& top, const std::vector<bool>& propagate_down,
-                    const BlobVec& bottom) override {}
-#ifdef MOKA_CUDA
-  void Forward_gpu(const BlobVec& bottom, const BlobVec& top) override;
-  void Backward_gpu(const BlobVec& top, const std::vector<bool>& propagate_down,
-                    const BlobVec& bottom) override {}
-#endif
 
  private:
   void LoadBatch(DataBatch<Dtype>* batch);
@@ -59,8 +46,6 @@ class DataLayer : public Layer<Dtype> {
   std::unique_ptr<db::Cursor> cursor_;  // used only by the prefetch thread once it runs
   std::mt19937_64 rng_;                 // likewise
   Datum datum_;                         // likewise
-  // Declared last so that it is destroyed first, stopping the thread before what it reads goes.
-  BatchPrefetcher<Dtype> prefetcher_;
 };
 
 }  // namespace moka

@@ -11,7 +11,7 @@ namespace moka {
 
 template <typename Dtype>
 ImageDataLayer<Dtype>::~ImageDataLayer() {
-  prefetcher_.Stop();
+  this->prefetcher_.Stop();
 }
 
 template <typename Dtype>
@@ -58,7 +58,7 @@ void ImageDataLayer<Dtype>::ReadLine(size_t index) {
 
 template <typename Dtype>
 void ImageDataLayer<Dtype>::LayerSetUp(const BlobVec& bottom, const BlobVec& top) {
-  prefetcher_.Stop();
+  this->prefetcher_.Stop();
   const ImageDataParameter& param = this->layer_param_.image_data_param();
   MOKA_CHECK(param.has_source() && !param.source().empty(), ConfigError,
              "image_data_param needs a source");
@@ -96,7 +96,7 @@ void ImageDataLayer<Dtype>::LayerSetUp(const BlobVec& bottom, const BlobVec& top
   shape[0] = batch_size;
   top[0]->Reshape(shape);
   top[1]->Reshape(std::vector<int>{batch_size});
-  prefetcher_.Start(prefetch, shape, {batch_size},
+  this->prefetcher_.Start(prefetch, shape, {batch_size},
                     [this](DataBatch<Dtype>* batch) { LoadBatch(batch); });
 }
 
@@ -105,7 +105,7 @@ void ImageDataLayer<Dtype>::LoadBatch(DataBatch<Dtype>* batch) {
   const ImageDataParameter& param = this->layer_param_.image_data_param();
   const int batch_size = static_cast<int>(param.batch_size());
   std::vector<int> item_shape;
-  for (int item = 0; item < batch_size && !prefetcher_.stopping(); ++item) {
+  for (int item = 0; item < batch_size && !this->prefetcher_.stopping(); ++item) {
     ReadLine(line_id_);  // its errors name the file
     try {
       std::vector<int> shape = transformer_->InferBlobShape(datum_);
@@ -132,18 +132,6 @@ void ImageDataLayer<Dtype>::LoadBatch(DataBatch<Dtype>* batch) {
     }
   }
 }
-
-template <typename Dtype>
-void ImageDataLayer<Dtype>::Forward_cpu(const BlobVec& bottom, const BlobVec& top) {
-  prefetcher_.Deliver(top[0], top[1], false);
-}
-
-#ifdef MOKA_CUDA
-template <typename Dtype>
-void ImageDataLayer<Dtype>::Forward_gpu(const BlobVec& bottom, const BlobVec& top) {
-  prefetcher_.Deliver(top[0], top[1], true);
-}
-#endif
 
 MOKA_INSTANTIATE_CLASS(ImageDataLayer);
 MOKA_REGISTER_LAYER(ImageData);

@@ -17,35 +17,22 @@
 
 #include "data_transformer.hpp"
 #include "layer.hpp"
-#include "layers/batch_prefetcher.hpp"
+#include "layers/prefetching_data.hpp"
 
 namespace moka {
 
 template <typename Dtype>
-class ImageDataLayer : public Layer<Dtype> {
+class ImageDataLayer : public PrefetchingDataLayer<Dtype> {
  public:
   using typename Layer<Dtype>::BlobVec;
 
-  explicit ImageDataLayer(const LayerParameter& param) : Layer<Dtype>(param) {}
+  explicit ImageDataLayer(const LayerParameter& param) : PrefetchingDataLayer<Dtype>(param) {}
   ~ImageDataLayer() override;
 
   void LayerSetUp(const BlobVec& bottom, const BlobVec& top) override;
-  /// Tops take the shape of each batch in Forward.
-  void Reshape(const BlobVec& bottom, const BlobVec& top) override {}
 
   const char* type() const override { return "ImageData"; }
-  int ExactNumBottomBlobs() const override { return 0; }
   int ExactNumTopBlobs() const override { return 2; }
-
- protected:
-  void Forward_cpu(const BlobVec& bottom, const BlobVec& top) override;
-  void Backward_cpu(const BlobVec& top, const std::vector<bool>& propagate_down,
-                    const BlobVec& bottom) override {}
-#ifdef MOKA_CUDA
-  void Forward_gpu(const BlobVec& bottom, const BlobVec& top) override;
-  void Backward_gpu(const BlobVec& top, const std::vector<bool>& propagate_down,
-                    const BlobVec& bottom) override {}
-#endif
 
  private:
   void ReadList(const std::string& source);
@@ -59,8 +46,6 @@ class ImageDataLayer : public Layer<Dtype> {
   std::unique_ptr<DataTransformer<Dtype>> transformer_;
   std::mt19937_64 rng_;  // likewise
   Datum datum_;          // likewise
-  // Declared last so that it is destroyed first, stopping the thread before what it reads goes.
-  BatchPrefetcher<Dtype> prefetcher_;
 };
 
 }  // namespace moka

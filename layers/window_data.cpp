@@ -17,7 +17,7 @@ namespace moka {
 
 template <typename Dtype>
 WindowDataLayer<Dtype>::~WindowDataLayer() {
-  prefetcher_.Stop();
+  this->prefetcher_.Stop();
 }
 
 template <typename Dtype>
@@ -86,7 +86,7 @@ void WindowDataLayer<Dtype>::ReadWindowFile(const std::string& source) {
 
 template <typename Dtype>
 void WindowDataLayer<Dtype>::LayerSetUp(const BlobVec& bottom, const BlobVec& top) {
-  prefetcher_.Stop();
+  this->prefetcher_.Stop();
   const WindowDataParameter& param = this->layer_param_.window_data_param();
   const TransformationParameter& transform = this->layer_param_.transform_param();
   MOKA_CHECK(param.has_source() && !param.source().empty(), ConfigError,
@@ -148,7 +148,7 @@ void WindowDataLayer<Dtype>::LayerSetUp(const BlobVec& bottom, const BlobVec& to
   const std::vector<int> shape{batch_size, channels_, crop_size_, crop_size_};
   top[0]->Reshape(shape);
   top[1]->Reshape(std::vector<int>{batch_size});
-  prefetcher_.Start(prefetch, shape, {batch_size},
+  this->prefetcher_.Start(prefetch, shape, {batch_size},
                     [this](DataBatch<Dtype>* batch) { LoadBatch(batch); });
 }
 
@@ -261,7 +261,7 @@ void WindowDataLayer<Dtype>::LoadBatch(DataBatch<Dtype>* batch) {
   for (const bool foreground : {false, true}) {
     const std::vector<Window>& windows = foreground ? fg_windows_ : bg_windows_;
     const int count = foreground ? num_fg : batch_size - num_fg;
-    for (int i = 0; i < count && !prefetcher_.stopping(); ++i, ++item) {
+    for (int i = 0; i < count && !this->prefetcher_.stopping(); ++i, ++item) {
       const Window& window = windows[rng_() % windows.size()];
       const bool do_mirror = mirror && rng_() % 2 != 0;
       try {
@@ -274,18 +274,6 @@ void WindowDataLayer<Dtype>::LoadBatch(DataBatch<Dtype>* batch) {
     }
   }
 }
-
-template <typename Dtype>
-void WindowDataLayer<Dtype>::Forward_cpu(const BlobVec& bottom, const BlobVec& top) {
-  prefetcher_.Deliver(top[0], top[1], false);
-}
-
-#ifdef MOKA_CUDA
-template <typename Dtype>
-void WindowDataLayer<Dtype>::Forward_gpu(const BlobVec& bottom, const BlobVec& top) {
-  prefetcher_.Deliver(top[0], top[1], true);
-}
-#endif
 
 MOKA_INSTANTIATE_CLASS(WindowDataLayer);
 MOKA_REGISTER_LAYER(WindowData);

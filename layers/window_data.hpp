@@ -19,34 +19,22 @@
 #include <vector>
 
 #include "layer.hpp"
-#include "layers/batch_prefetcher.hpp"
+#include "layers/prefetching_data.hpp"
 
 namespace moka {
 
 template <typename Dtype>
-class WindowDataLayer : public Layer<Dtype> {
+class WindowDataLayer : public PrefetchingDataLayer<Dtype> {
  public:
   using typename Layer<Dtype>::BlobVec;
 
-  explicit WindowDataLayer(const LayerParameter& param) : Layer<Dtype>(param) {}
+  explicit WindowDataLayer(const LayerParameter& param) : PrefetchingDataLayer<Dtype>(param) {}
   ~WindowDataLayer() override;
 
   void LayerSetUp(const BlobVec& bottom, const BlobVec& top) override;
-  void Reshape(const BlobVec& bottom, const BlobVec& top) override {}
 
   const char* type() const override { return "WindowData"; }
-  int ExactNumBottomBlobs() const override { return 0; }
   int ExactNumTopBlobs() const override { return 2; }
-
- protected:
-  void Forward_cpu(const BlobVec& bottom, const BlobVec& top) override;
-  void Backward_cpu(const BlobVec& top, const std::vector<bool>& propagate_down,
-                    const BlobVec& bottom) override {}
-#ifdef MOKA_CUDA
-  void Forward_gpu(const BlobVec& bottom, const BlobVec& top) override;
-  void Backward_gpu(const BlobVec& top, const std::vector<bool>& propagate_down,
-                    const BlobVec& bottom) override {}
-#endif
 
  private:
   struct Window {
@@ -74,8 +62,6 @@ class WindowDataLayer : public Layer<Dtype> {
   Blob<Dtype> mean_;                // per-pixel mean from mean_file, empty otherwise
   std::vector<Dtype> mean_values_;  // one per channel when mean_value is given
   std::mt19937_64 rng_;             // used only by the prefetch thread once it runs
-  // Declared last so that it is destroyed first, stopping the thread before what it reads goes.
-  BatchPrefetcher<Dtype> prefetcher_;
 };
 
 }  // namespace moka
