@@ -12,6 +12,7 @@
 
 #include "filler.hpp"
 #include "im2col.hpp"
+#include "task_pool.hpp"
 #include "layers/depthwise_conv.hpp"
 #include "math_functions.hpp"
 
@@ -47,134 +48,6 @@ std::string JoinShape(const std::vector<int>& values) {
   for (size_t i = 0; i < values.size(); ++i) text += (i ? " x " : "") + std::to_string(values[i]);
   return text;
 }
-
-/// Threads that share the tasks of one batched pass with the calling thread (slot 0; worker k is
-/// slot k). Tasks are claimed from a counter. When the caller runs out of tasks it closes the job
-/// and waits only for tasks already claimed, never for a worker that has not woken up yet, so an
-/// unscheduled worker (the machine busy with other work) costs nothing but its share of speed.
-class TaskPool {
- public:
-  using TaskFn = void (*)(void* context, int task, int slot);
-
-  static TaskPool& Instance() {
-    static TaskPool pool;
-    return pool;
-  }
-
-  ~TaskPool() {
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      stop_ = true;
-    }
-    wake_.notify_all();
-    for (std::thread& worker : workers_) worker.join();
-  }
-
-  /// Runs fn(context, task, slot) for every task in [0, tasks) on up to `threads` threads.
-  void Run(int tasks, int threads, TaskFn fn, void* context) {
-    std::unique_lock<std::mutex> running(run_mutex_, std::try_to_lock);
-    // One job at a time; a second caller meanwhile (two nets in two threads) runs its tasks alone.
-    if (threads <= 1 || tasks <= 1 || !running.owns_lock()) {
-      for (int task = 0; task < tasks; ++task) fn(context, task, 0);
-      return;
-    }
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      while (static_cast<int>(workers_.size()) < threads - 1) {
-        const int slot = static_cast<int>(workers_.size()) + 1;
-        workers_.emplace_back([this, slot] { WorkerLoop(slot); });
-      }
-      fn_ = fn;
-      context_ = context;
-      tasks_ = tasks;
-      next_.store(0);
-      max_slot_ = std::min(threads, tasks) - 1;
-      open_ = true;
-      ++generation_;
-    }
-    wake_.notify_all();
-    Work(0);
-    std::unique_lock<std::mutex> lock(mutex_);
-    open_ = false;
-    done_.wait(lock, [this] { return active_ == 0; });
-    if (error_) {
-      std::exception_ptr error = error_;
-      error_ = nullptr;
-      std::rethrow_exception(error);
-    }
-  }
-
- private:
-  TaskPool() = default;
-
-  void Work(int slot) {
-    for (int task = next_.fetch_add(1); task < tasks_; task = next_.fetch_add(1)) {
-      try {
-        fn_(context_, task, slot);
-      } catch (...) {
-        std::lock_guard<std::mutex> lock(mutex_);
-        if (!error_) error_ = std::current_exception();
-        next_.store(tasks_);
-      }
-    }
-  }
-
-  void WorkerLoop(int slot) {
-    uint64_t seen = 0;
-    std::unique_lock<std::mutex> lock(mutex_);
-    while (true) {
-      wake_.wait(lock, [&] { return stop_ || generation_ != seen; });
-      if (stop_) return;
-      seen = generation_;
-      if (!open_ || slot > max_slot_) continue;
-      ++active_;
-      lock.unlock();
-      Work(slot);
-      lock.lock();
-      if (--active_ == 0) done_.notify_all();
-    }
-  }
-
-  std::mutex run_mutex_;
-  std::mutex mutex_;
-  std::condition_variable wake_;
-  std::condition_variable done_;
-  std::vector<std::thread> workers_;
-  uint64_t generation_ = 0;
-  bool stop_ = false;
-  bool open_ = false;
-  int max_slot_ = 0;
-  int active_ = 0;
-  TaskFn fn_ = nullptr;
-  void* context_ = nullptr;
-  int tasks_ = 0;
-  std::atomic<int> next_{0};
-  std::exception_ptr error_;
-};
-
-/// Runs task(t, slot) for t in [0, tasks) on up to `threads` threads.
-template <typename Task>
-void RunTasks(int tasks, int threads, Task& task) {
-  TaskPool::Instance().Run(
-      tasks, threads,
-      [](void* context, int t, int slot) { (*static_cast<Task*>(context))(t, slot); }, &task);
-}
-
-/// Makes BLAS single-threaded while the task threads run (each would otherwise start BLAS's own
-/// threads, oversubscribing the cores), and restores its setting afterwards.
-class SingleThreadedBlas {
- public:
-  explicit SingleThreadedBlas(bool engage) : saved_(engage ? openblas_get_num_threads() : 1) {
-    if (saved_ != 1) openblas_set_num_threads(1);
-  }
-  ~SingleThreadedBlas() {
-    if (saved_ != 1) openblas_set_num_threads(saved_);
-  }
-  MOKA_DISABLE_COPY(SingleThreadedBlas);
-
- private:
-  const int saved_;
-};
 
 /// Sum of n values with eight running sums: a single sum is a chain of dependent additions, which
 /// ran the bias-gradient pass at a fraction of memory speed.
@@ -359,6 +232,7 @@ void BaseConvolutionLayer<Dtype>::PlanBatching() {
   depthwise_ = allow_depthwise_ && !reverse_dimensions() && num_spatial_axes_ == 2 && group_ > 1 &&
                group_ == channels_ && num_output_ == channels_;
   if (depthwise_) {
+    winograd_ = false;
     batched_ = false;
     chunk_ = tasks_ = runs_ = 1;
     col_buffer_.Reshape({0});
@@ -366,6 +240,17 @@ void BaseConvolutionLayer<Dtype>::PlanBatching() {
     task_products_.clear();
     const int threads = requested_threads_ > 0 ? requested_threads_ : openblas_get_num_threads();
     threads_ = std::max(1, std::min(threads, num_ * channels_));
+    return;
+  }
+  PlanWinograd();
+  if (winograd_) {
+    batched_ = false;
+    chunk_ = tasks_ = runs_ = 1;
+    col_buffer_.Reshape({0});
+    task_columns_.clear();
+    task_products_.clear();
+    const int threads = requested_threads_ > 0 ? requested_threads_ : openblas_get_num_threads();
+    threads_ = std::max(1, threads);
     return;
   }
   batched_ = batching_ == Batching::kBatched || (batching_ == Batching::kAuto && num_ > 1);
@@ -413,9 +298,59 @@ void BaseConvolutionLayer<Dtype>::PlanBatching() {
 }
 
 template <typename Dtype>
+void BaseConvolutionLayer<Dtype>::PlanWinograd() {
+  winograd_ = false;
+  // engine: CAFFE asks for Caffe's own method, im2col + GEMM, as it does on the GPU.
+  const bool caffe_engine =
+      this->layer_param_.convolution_param().engine() == ConvolutionParameter::CAFFE;
+  if (!allow_winograd_ || caffe_engine || reverse_dimensions() || num_spatial_axes_ != 2 ||
+      force_nd_im2col_) {
+    return;
+  }
+  const int kernel = kernel_shape_[0];
+  for (int i = 0; i < 2; ++i) {
+    // The input gradient's padding, kernel - 1 - pad, must not be negative.
+    if (kernel_shape_[i] != kernel || stride_[i] != 1 || dilation_[i] != 1 ||
+        pad_[i] > kernel - 1) {
+      return;
+    }
+  }
+  WinogradGeometry forward;
+  forward.kernel = kernel;
+  forward.channels = channels_;
+  forward.out_channels = num_output_;
+  forward.group = group_;
+  forward.height = input_shape(0);
+  forward.width = input_shape(1);
+  forward.pad_h = pad_[0];
+  forward.pad_w = pad_[1];
+  forward.out_height = output_shape_[0];
+  forward.out_width = output_shape_[1];
+  if (!WinogradConvolution<Dtype>::Worthwhile(forward)) return;
+  WinogradGeometry backward = forward;
+  backward.channels = num_output_;
+  backward.out_channels = channels_;
+  backward.height = output_shape_[0];
+  backward.width = output_shape_[1];
+  backward.pad_h = kernel - 1 - pad_[0];
+  backward.pad_w = kernel - 1 - pad_[1];
+  backward.out_height = input_shape(0);
+  backward.out_width = input_shape(1);
+  const int threads = requested_threads_ > 0 ? requested_threads_ : openblas_get_num_threads();
+  winograd_forward_.Reshape(forward, num_, threads);
+  winograd_backward_.Reshape(backward, num_, threads);
+  winograd_ = true;
+}
+
+template <typename Dtype>
 std::string BaseConvolutionLayer<Dtype>::engine() const {
   if (depthwise_) {
     return "depthwise(" + std::to_string(threads_) + (threads_ == 1 ? " thread)" : " threads)");
+  }
+  if (winograd_) {
+    const std::string method = kernel_shape_[0] == 3 ? "F(4x4,3x3)" : "F(2x2,5x5)";
+    return "winograd " + method + "(" + std::to_string(threads_) +
+           (threads_ == 1 ? " thread)" : " threads)");
   }
   const std::string base = is_1x1_ ? "blas-1x1" : "im2col+blas";
   if (!batched_) return base;
@@ -702,6 +637,34 @@ void BaseConvolutionLayer<Dtype>::BackwardDepthwise(const Dtype* input, const Dt
                       input_diff);
   };
   RunTasks(tasks, threads_, task);
+}
+
+template <typename Dtype>
+void BaseConvolutionLayer<Dtype>::ForwardWinograd(const Dtype* input, const Dtype* weights,
+                                                  const Dtype* bias, Dtype* output) {
+  MOKA_ASSERT(winograd_);
+  winograd_forward_.SetWeights(weights, /*adjoint=*/false);
+  winograd_forward_.Forward(input, bias, output);
+}
+
+template <typename Dtype>
+void BaseConvolutionLayer<Dtype>::BackwardWinograd(const Dtype* input, const Dtype* output_diff,
+                                                   const Dtype* weights, Dtype* weight_diff,
+                                                   Dtype* bias_diff, Dtype* input_diff) {
+  MOKA_ASSERT(winograd_);
+  if (bias_diff != nullptr) {
+    const Dtype* plane = output_diff;
+    for (int n = 0; n < num_; ++n) {
+      for (int c = 0; c < num_output_; ++c, plane += out_spatial_dim_) {
+        bias_diff[c] += RowSum(plane, out_spatial_dim_);
+      }
+    }
+  }
+  if (weight_diff != nullptr) winograd_forward_.WeightGradient(input, output_diff, weight_diff);
+  if (input_diff != nullptr) {
+    winograd_backward_.SetWeights(weights, /*adjoint=*/true);
+    winograd_backward_.Forward(output_diff, nullptr, input_diff);
+  }
 }
 
 template <typename Dtype>

@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "layer.hpp"
+#include "layers/winograd_conv.hpp"
 
 namespace moka {
 
@@ -61,6 +62,11 @@ class BaseConvolutionLayer : public Layer<Dtype> {
   /// num_output > 1, not transposed). It threads across images x channels (forward) and channels
   /// (backward) on batch_threads() threads; no BLAS, no column buffer.
   bool depthwise() const { return depthwise_; }
+  /// Whether 3x3 and 5x5 stride-1 convolutions may use Winograd's F(4x4, 3x3) or F(2x2, 5x5) (see
+  /// winograd_conv.hpp) where it is expected to pay; false forces im2col + GEMM, which the tests use as the reference.
+  void set_winograd(bool allowed) { allow_winograd_ = allowed; }
+  /// After Reshape: whether the forward and backward passes run by Winograd's method.
+  bool winograd() const { return winograd_; }
   /// After Reshape: whether the batched path runs, the images per task, the tasks per bottom, the
   /// runs their gradients are summed in, and the threads that run them.
   bool batched() const { return batched_; }
@@ -104,6 +110,11 @@ class BaseConvolutionLayer : public Layer<Dtype> {
   void BackwardDepthwise(const Dtype* input, const Dtype* output_diff, const Dtype* weights,
                          Dtype* weight_diff, Dtype* bias_diff, Dtype* input_diff);
 
+  /// The Winograd counterparts of ForwardBatched and BackwardBatched (when winograd()).
+  void ForwardWinograd(const Dtype* input, const Dtype* weights, const Dtype* bias, Dtype* output);
+  void BackwardWinograd(const Dtype* input, const Dtype* output_diff, const Dtype* weights,
+                        Dtype* weight_diff, Dtype* bias_diff, Dtype* input_diff);
+
   // Kernels for one image; weight and bias gradients accumulate.
   void ForwardGemm(const Dtype* input, const Dtype* weights, Dtype* output);
   void ForwardBias(Dtype* output, const Dtype* bias);
@@ -139,6 +150,8 @@ class BaseConvolutionLayer : public Layer<Dtype> {
   void ConvCol2im(const Dtype* col, Dtype* data, int col_row_stride = -1);
   /// Chooses the path, chunk, tasks and threads, and sizes the buffers.
   void PlanBatching();
+  /// Decides winograd_ and prepares its two convolutions.
+  void PlanWinograd();
   void CheckOrCreateParams();
 
   // Steps of one batched task over `images` consecutive images. `col` is (K*G x images*P) and
@@ -175,6 +188,11 @@ class BaseConvolutionLayer : public Layer<Dtype> {
   bool batched_ = false;
   bool allow_depthwise_ = true;
   bool depthwise_ = false;
+  bool allow_winograd_ = true;
+  bool winograd_ = false;
+  WinogradConvolution<Dtype> winograd_forward_;
+  /// The input gradient's convolution (over the top's diff, kernels flipped).
+  WinogradConvolution<Dtype> winograd_backward_;
   int chunk_ = 1;
   int tasks_ = 1;
   /// Runs of consecutive tasks whose parameter gradients share a partial (BackwardBatched).

@@ -31,6 +31,10 @@ void ConvolutionLayer<Dtype>::Forward_cpu(const BlobVec& bottom, const BlobVec& 
       this->ForwardDepthwise(x, weights, bias, y);
       continue;
     }
+    if (this->winograd()) {
+      this->ForwardWinograd(x, weights, bias, y);
+      continue;
+    }
     if (this->batched()) {
       this->ForwardBatched(x, weights, bias, y);
       continue;
@@ -58,6 +62,10 @@ void ConvolutionLayer<Dtype>::Backward_cpu(const BlobVec& top,
     Dtype* dx = propagate_down[i] ? bottom[i]->mutable_cpu_diff() : nullptr;
     if (this->depthwise()) {
       this->BackwardDepthwise(x, dy, weights, weight_diff, bias_diff, dx);
+      continue;
+    }
+    if (this->winograd()) {
+      this->BackwardWinograd(x, dy, weights, weight_diff, bias_diff, dx);
       continue;
     }
     if (this->batched()) {

@@ -1,0 +1,659 @@
+#include "layers/winograd_conv.hpp"
+
+#include <algorithm>
+#include <cstdint>
+#include <cstring>
+
+#include "error.hpp"
+#include "math_functions.hpp"
+#include "task_pool.hpp"
+
+// The transform loops are compiled for several instruction sets and picked when the library loads:
+// the rest of moka is built for the baseline x86-64, where they would run four floats at a time.
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define MOKA_VECTOR_CLONES \
+  __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#else
+#define MOKA_VECTOR_CLONES
+#endif
+#define MOKA_ALWAYS_INLINE inline __attribute__((always_inline))
+
+namespace moka {
+namespace {
+
+// The transforms, with interpolation points 0, +-1, +-2 and infinity. For F(4x4, 3x3):
+//   B^T = [4  0 -5  0  1  0]   G = [ 1/4     0     0]   A^T = [1  1  1  1  1  0]
+//         [0 -4 -4  1  1  0]       [-1/6  -1/6  -1/6]         [0  1 -1  2 -2  0]
+//         [0  4 -4 -1  1  0]       [-1/6   1/6  -1/6]         [0  1  1  4  4  0]
+//         [0 -2 -1  2  1  0]       [1/24  1/12   1/6]         [0  1 -1  8 -8  1]
+//         [0  2 -1 -2  1  0]       [1/24 -1/12   1/6]
+//         [0  4  0 -5  0  1]       [   0     0     1]
+// F(2x2, 5x5) has the same B^T; its G is 6x5 (row i: f_i p_i^j for point p_i, with f = 1/4, -1/6,
+// -1/6, 1/24, 1/24, and the last row 0 0 0 0 1), its A^T 2x6 (the first two rows above, with
+// the last column's 1 moved to the last row). A tile's input d (6x6) becomes B^T d B, a kernel g
+// becomes G g G^T, and the product m of the two, point by point and summed over channels, becomes
+// the outputs A^T m A. For the kernel gradient an output-gradient tile e becomes A e A^T, and the
+// summed products p come back as G^T p G.
+
+/// Kernels transformed together, in the kernel transforms: their scratch stays in cache.
+constexpr int kBlock = 64;
+
+/// B^T applied to six values.
+template <typename Dtype>
+MOKA_ALWAYS_INLINE void InputPoints(Dtype d0, Dtype d1, Dtype d2, Dtype d3, Dtype d4, Dtype d5,
+                                    Dtype& t0, Dtype& t1, Dtype& t2, Dtype& t3, Dtype& t4,
+                                    Dtype& t5) {
+  t0 = Dtype(4) * d0 - Dtype(5) * d2 + d4;
+  t1 = d3 + d4 - Dtype(4) * (d1 + d2);
+  t2 = Dtype(4) * (d1 - d2) - d3 + d4;
+  t3 = Dtype(2) * (d3 - d1) - d2 + d4;
+  t4 = Dtype(2) * (d1 - d3) - d2 + d4;
+  t5 = Dtype(4) * d1 - Dtype(5) * d3 + d5;
+}
+
+/// A^T applied to six values m: output k (of M) is sum_i p_i^k m_i, plus m_5 for the last.
+template <int M, typename Dtype>
+MOKA_ALWAYS_INLINE Dtype OutputValue(int k, Dtype m0, Dtype m1, Dtype m2, Dtype m3, Dtype m4,
+                                     Dtype m5) {
+  Dtype value;
+  if (k == 0) {
+    value = m0 + (m1 + m2) + (m3 + m4);
+  } else if (k % 2 == 1) {
+    value = (m1 - m2) + Dtype(1 << k) * (m3 - m4);
+  } else {
+    value = (m1 + m2) + Dtype(1 << k) * (m3 + m4);
+  }
+  return k == M - 1 ? value + m5 : value;
+}
+
+/// A applied to M values e (one side of an output-gradient tile): point i.
+template <int M, typename Dtype>
+MOKA_ALWAYS_INLINE Dtype GradientValue(int i, const Dtype* e) {
+  if (i == 0) return e[0];
+  if (i == 5) return e[M - 1];
+  // Points 1, -1, 2, -2.
+  const Dtype point = i == 1 ? Dtype(1) : i == 2 ? Dtype(-1) : i == 3 ? Dtype(2) : Dtype(-2);
+  Dtype value = e[M - 1];
+  for (int k = M - 2; k >= 0; --k) value = value * point + e[k];
+  return value;
+}
+
+/// G applied to R values v (one side of a kernel): point i.
+template <int R, typename Dtype>
+MOKA_ALWAYS_INLINE Dtype KernelValue(int i, const Dtype* v) {
+  if (i == 0) return v[0] * Dtype(0.25);
+  if (i == 5) return v[R - 1];
+  const Dtype point = i == 1 ? Dtype(1) : i == 2 ? Dtype(-1) : i == 3 ? Dtype(2) : Dtype(-2);
+  const Dtype factor = i <= 2 ? Dtype(-1) / Dtype(6) : Dtype(1) / Dtype(24);
+  Dtype value = v[R - 1];
+  for (int k = R - 2; k >= 0; --k) value = value * point + v[k];
+  return factor * value;
+}
+
+/// G^T applied to six values p: kernel element j (of R).
+template <int R, typename Dtype>
+MOKA_ALWAYS_INLINE Dtype KernelGradientValue(int j, const Dtype* p) {
+  const Dtype sixth = Dtype(1) / Dtype(6), power = Dtype(1 << j) / Dtype(24);
+  Dtype value = j % 2 == 0 ? power * (p[3] + p[4]) - sixth * (p[1] + p[2])
+                           : power * (p[3] - p[4]) + sixth * (p[2] - p[1]);
+  if (j == 0) value += Dtype(0.25) * p[0];
+  if (j == R - 1) value += p[5];
+  return value;
+}
+
+/// One row of tiles of one input plane. `rows` are its six padded input rows, each row_width =
+/// M * (tiles_w + 5 / M) wide; out is the first tile's point 0, points point_stride apart, tiles
+/// 1 apart. scratch holds 6 * row_width + M * (tiles_w + 5 / M).
+template <int M, typename Dtype>
+MOKA_ALWAYS_INLINE void InputRowBody(const Dtype* rows, int row_width, int tiles_w,
+                                     Dtype* scratch, Dtype* out, size_t point_stride) {
+  // B^T down every column of the six rows at once; neighbouring tiles share columns.
+  Dtype* columns = scratch;
+#pragma GCC ivdep
+  for (int p = 0; p < row_width; ++p) {
+    InputPoints(rows[p], rows[row_width + p], rows[2 * row_width + p], rows[3 * row_width + p],
+                rows[4 * row_width + p], rows[5 * row_width + p], columns[p],
+                columns[row_width + p], columns[2 * row_width + p], columns[3 * row_width + p],
+                columns[4 * row_width + p], columns[5 * row_width + p]);
+  }
+  // Then B along each tile's six columns. Tile tx starts at column M tx: its columns are read as
+  // M phases (column mod M), so that the loop over tiles runs on whole vectors.
+  const int span = row_width / M;
+  Dtype* phases = columns + 6 * row_width;
+  for (int i = 0; i < 6; ++i) {
+    const Dtype* t = columns + i * row_width;
+#pragma GCC ivdep
+    for (int tx = 0; tx < span; ++tx) {
+      for (int q = 0; q < M; ++q) phases[q * span + tx] = t[M * tx + q];
+    }
+    Dtype* v = out + static_cast<size_t>(i * 6) * point_stride;
+    const Dtype* e[6];
+    for (int s = 0; s < 6; ++s) e[s] = phases + (s % M) * span + s / M;
+#pragma GCC ivdep
+    for (int tx = 0; tx < tiles_w; ++tx) {
+      InputPoints(e[0][tx], e[1][tx], e[2][tx], e[3][tx], e[4][tx], e[5][tx], v[tx],
+                  v[point_stride + tx], v[2 * point_stride + tx], v[3 * point_stride + tx],
+                  v[4 * point_stride + tx], v[5 * point_stride + tx]);
+    }
+  }
+}
+
+/// One row of `count` tiles of one output channel: m is the first tile's point 0 (points
+/// point_stride apart); y receives output (a, b) of tile t at y[(a * M + b) * count + t]. s is
+/// scratch of 6 * M * count.
+template <int M, typename Dtype>
+MOKA_ALWAYS_INLINE void OutputTilesBody(const Dtype* m, size_t point_stride, int count, Dtype* s,
+                                        Dtype* y) {
+  for (int j = 0; j < 6; ++j) {
+    const Dtype* mj = m + j * point_stride;
+    const size_t step = 6 * point_stride;
+#pragma GCC ivdep
+    for (int t = 0; t < count; ++t) {
+      const Dtype m0 = mj[t], m1 = mj[step + t], m2 = mj[2 * step + t], m3 = mj[3 * step + t],
+                  m4 = mj[4 * step + t], m5 = mj[5 * step + t];
+      for (int a = 0; a < M; ++a) s[(a * 6 + j) * count + t] = OutputValue<M>(a, m0, m1, m2, m3, m4, m5);
+    }
+  }
+  for (int a = 0; a < M; ++a) {
+    const Dtype* r = s + a * 6 * count;
+#pragma GCC ivdep
+    for (int t = 0; t < count; ++t) {
+      const Dtype r0 = r[t], r1 = r[count + t], r2 = r[2 * count + t], r3 = r[3 * count + t],
+                  r4 = r[4 * count + t], r5 = r[5 * count + t];
+      for (int b = 0; b < M; ++b) y[(a * M + b) * count + t] = OutputValue<M>(b, r0, r1, r2, r3, r4, r5);
+    }
+  }
+}
+
+/// One row of outputs from a row of tiles: y holds output column q of tile tx at
+/// y[q * tiles_w + tx]; adds b and keeps the first `width` columns.
+template <int M, typename Dtype>
+MOKA_ALWAYS_INLINE void OutputRowBody(const Dtype* y, int tiles_w, int width, Dtype b,
+                                      Dtype* row) {
+  const int full = width / M;
+#pragma GCC ivdep
+  for (int tx = 0; tx < full; ++tx) {
+    for (int q = 0; q < M; ++q) row[M * tx + q] = y[q * tiles_w + tx] + b;
+  }
+  for (int q = 0; q < width - M * full; ++q) row[M * full + q] = y[q * tiles_w + full] + b;
+}
+
+/// One row of tiles of one output-gradient plane: `rows` are its M rows, zero-padded to
+/// row_width = M * tiles_w; out as in InputRowBody. scratch holds 6 * row_width + M * tiles_w.
+template <int M, typename Dtype>
+MOKA_ALWAYS_INLINE void GradientRowBody(const Dtype* rows, int row_width, int tiles_w,
+                                        Dtype* scratch, Dtype* out, size_t point_stride) {
+  Dtype* columns = scratch;
+#pragma GCC ivdep
+  for (int p = 0; p < row_width; ++p) {
+    Dtype e[M];
+    for (int k = 0; k < M; ++k) e[k] = rows[k * row_width + p];
+    for (int i = 0; i < 6; ++i) columns[i * row_width + p] = GradientValue<M>(i, e);
+  }
+  Dtype* phases = columns + 6 * row_width;
+  for (int i = 0; i < 6; ++i) {
+    const Dtype* u = columns + i * row_width;
+#pragma GCC ivdep
+    for (int tx = 0; tx < tiles_w; ++tx) {
+      for (int q = 0; q < M; ++q) phases[q * tiles_w + tx] = u[M * tx + q];
+    }
+    Dtype* z = out + static_cast<size_t>(i * 6) * point_stride;
+#pragma GCC ivdep
+    for (int tx = 0; tx < tiles_w; ++tx) {
+      Dtype e[M];
+      for (int k = 0; k < M; ++k) e[k] = phases[k * tiles_w + tx];
+      for (int j = 0; j < 6; ++j) z[j * point_stride + tx] = GradientValue<M>(j, e);
+    }
+  }
+}
+
+/// G g G^T of `count` kernels of R x R given as g[e * count + k] (element e = R * row + column of
+/// kernel k) into u: point q of kernel k at u[q * point_stride + k]. s is scratch of 6 R count.
+template <int R, typename Dtype>
+MOKA_ALWAYS_INLINE void KernelPointsBody(const Dtype* g, int count, Dtype* s, Dtype* u,
+                                         size_t point_stride) {
+  // G down each of the R columns (R into 6 rows), then along each of the six rows.
+  for (int c = 0; c < R; ++c) {
+#pragma GCC ivdep
+    for (int k = 0; k < count; ++k) {
+      Dtype v[R];
+      for (int r = 0; r < R; ++r) v[r] = g[(r * R + c) * count + k];
+      for (int i = 0; i < 6; ++i) s[(i * R + c) * count + k] = KernelValue<R>(i, v);
+    }
+  }
+  for (int i = 0; i < 6; ++i) {
+#pragma GCC ivdep
+    for (int k = 0; k < count; ++k) {
+      Dtype v[R];
+      for (int c = 0; c < R; ++c) v[c] = s[(i * R + c) * count + k];
+      for (int j = 0; j < 6; ++j) u[(i * 6 + j) * point_stride + k] = KernelValue<R>(j, v);
+    }
+  }
+}
+
+/// The gradient of `count` consecutive kernels from their summed products: p is the first
+/// kernel's point 0 (points point_stride apart, kernels 1 apart); G^T p G is added to dw (count
+/// kernels of R x R). s is scratch of 6 R count, w of R R count.
+template <int R, typename Dtype>
+MOKA_ALWAYS_INLINE void KernelGradientBody(const Dtype* p, size_t point_stride, int count,
+                                           Dtype* s, Dtype* w, Dtype* dw) {
+  // G^T along each row of points (6 rows of 6 into 6 rows of R), then down the columns.
+  for (int i = 0; i < 6; ++i) {
+#pragma GCC ivdep
+    for (int k = 0; k < count; ++k) {
+      Dtype row[6];
+      for (int j = 0; j < 6; ++j) row[j] = p[(i * 6 + j) * point_stride + k];
+      for (int c = 0; c < R; ++c) s[(i * R + c) * count + k] = KernelGradientValue<R>(c, row);
+    }
+  }
+  for (int c = 0; c < R; ++c) {
+#pragma GCC ivdep
+    for (int k = 0; k < count; ++k) {
+      Dtype column[6];
+      for (int i = 0; i < 6; ++i) column[i] = s[(i * R + c) * count + k];
+      for (int r = 0; r < R; ++r) w[(r * R + c) * count + k] = KernelGradientValue<R>(r, column);
+    }
+  }
+  for (int k = 0; k < count; ++k) {
+    for (int e = 0; e < R * R; ++e) dw[k * R * R + e] += w[e * count + k];
+  }
+}
+
+// One instance per type, tile or kernel size, and instruction set (see MOKA_VECTOR_CLONES).
+#define MOKA_WINOGRAD_KERNELS(Dtype, M, R)                                                      \
+  MOKA_VECTOR_CLONES void InputRow##M(const Dtype* rows, int row_width, int tiles_w,            \
+                                      Dtype* scratch, Dtype* out, size_t point_stride) {        \
+    InputRowBody<M>(rows, row_width, tiles_w, scratch, out, point_stride);                      \
+  }                                                                                             \
+  MOKA_VECTOR_CLONES void OutputTiles##M(const Dtype* m, size_t point_stride, int count,        \
+                                         Dtype* s, Dtype* y) {                                  \
+    OutputTilesBody<M>(m, point_stride, count, s, y);                                           \
+  }                                                                                             \
+  MOKA_VECTOR_CLONES void OutputRow##M(const Dtype* y, int tiles_w, int width, Dtype b,         \
+                                       Dtype* row) {                                            \
+    OutputRowBody<M>(y, tiles_w, width, b, row);                                                \
+  }                                                                                             \
+  MOKA_VECTOR_CLONES void GradientRow##M(const Dtype* rows, int row_width, int tiles_w,         \
+                                         Dtype* scratch, Dtype* out, size_t point_stride) {     \
+    GradientRowBody<M>(rows, row_width, tiles_w, scratch, out, point_stride);                   \
+  }                                                                                             \
+  MOKA_VECTOR_CLONES void KernelPoints##R(const Dtype* g, int count, Dtype* s, Dtype* u,        \
+                                          size_t point_stride) {                                \
+    KernelPointsBody<R>(g, count, s, u, point_stride);                                          \
+  }                                                                                             \
+  MOKA_VECTOR_CLONES void KernelGradient##R(const Dtype* p, size_t point_stride, int count,     \
+                                            Dtype* s, Dtype* w, Dtype* dw) {                    \
+    KernelGradientBody<R>(p, point_stride, count, s, w, dw);                                    \
+  }
+MOKA_WINOGRAD_KERNELS(float, 4, 3)
+MOKA_WINOGRAD_KERNELS(double, 4, 3)
+MOKA_WINOGRAD_KERNELS(float, 2, 5)
+MOKA_WINOGRAD_KERNELS(double, 2, 5)
+#undef MOKA_WINOGRAD_KERNELS
+
+/// The kernels for a tile of M outputs (and a kernel of 7 - M).
+template <typename Dtype>
+struct Kernels {
+  void (*input_row)(const Dtype*, int, int, Dtype*, Dtype*, size_t);
+  void (*output_tiles)(const Dtype*, size_t, int, Dtype*, Dtype*);
+  void (*output_row)(const Dtype*, int, int, Dtype, Dtype*);
+  void (*gradient_row)(const Dtype*, int, int, Dtype*, Dtype*, size_t);
+  void (*kernel_points)(const Dtype*, int, Dtype*, Dtype*, size_t);
+  void (*kernel_gradient)(const Dtype*, size_t, int, Dtype*, Dtype*, Dtype*);
+
+  static Kernels For(int tile) {
+    if (tile == 4) {
+      return {InputRow4, OutputTiles4, OutputRow4, GradientRow4, KernelPoints3, KernelGradient3};
+    }
+    return {InputRow2, OutputTiles2, OutputRow2, GradientRow2, KernelPoints5, KernelGradient5};
+  }
+};
+
+/// Columns of a padded input row for tiles_w tiles of `tile` outputs: the tiles' 6-column spans
+/// rounded up to whole phases.
+int InputRowWidth(int tiles_w, int tile) { return tile * (tiles_w + 5 / tile); }
+
+/// Scratch per thread for rows of tiles_w tiles: the input transform's six padded rows, their
+/// transform and its phases; the gradient transform's rows, six transformed rows and phases; the
+/// output transform's partial and output rows; or a block of kernels.
+size_t ScratchSize(int tiles_w, int tile) {
+  const size_t width = InputRowWidth(tiles_w, tile);
+  const size_t input = 13 * width;
+  const size_t gradient = (tile + 7) * static_cast<size_t>(tile) * tiles_w;
+  const size_t output = (6 + tile) * static_cast<size_t>(tile) * tiles_w;
+  return std::max<size_t>({input, gradient, output, 61 * kBlock});
+}
+
+/// Tasks for `units` independent units on `threads` threads: a few per thread, so that a thread
+/// that is descheduled delays little.
+int SplitTasks(int units, int threads) { return std::min(units, threads > 1 ? 8 * threads : 1); }
+
+/// Runs fn(begin, end, slot) over [0, units), split between up to `threads` threads.
+template <typename Fn>
+void ForRanges(int units, int threads, Fn fn) {
+  const int tasks = SplitTasks(units, threads);
+  auto task = [&](int t, int slot) {
+    const int begin = static_cast<int>(static_cast<int64_t>(units) * t / tasks);
+    const int end = static_cast<int>(static_cast<int64_t>(units) * (t + 1) / tasks);
+    fn(begin, end, slot);
+  };
+  RunTasks(tasks, threads, task);
+}
+
+/// Transformed data, products and per-thread scratch, shared by every Winograd layer that runs on
+/// the calling thread: layers run one after another, so one set serves a whole net.
+template <typename Dtype>
+struct Workspace {
+  std::vector<Dtype> points;
+  std::vector<Dtype> products;
+  std::vector<Dtype> kernel_points;
+  std::vector<std::vector<Dtype>> scratch;
+
+  static Workspace& Prepare(size_t points_size, size_t products_size, int threads,
+                            size_t scratch_size) {
+    thread_local Workspace workspace;
+    if (workspace.points.size() < points_size) workspace.points.resize(points_size);
+    if (workspace.products.size() < products_size) workspace.products.resize(products_size);
+    if (static_cast<int>(workspace.scratch.size()) < threads) workspace.scratch.resize(threads);
+    for (auto& buffer : workspace.scratch) {
+      if (buffer.size() < scratch_size) buffer.resize(scratch_size);
+    }
+    return workspace;
+  }
+};
+
+}  // namespace
+
+template <typename Dtype>
+bool WinogradConvolution<Dtype>::Worthwhile(const WinogradGeometry& g) {
+  if (g.kernel != 3 && g.kernel != 5) return false;
+  if (g.group <= 0 || g.channels % g.group != 0 || g.out_channels % g.group != 0) return false;
+  // Thin products run BLAS far below its speed, and the transforms then dominate.
+  if (g.channels / g.group < 8 || g.out_channels / g.group < 8) return false;
+  const int tile = 7 - g.kernel;
+  const int tiles_h = (g.out_height + tile - 1) / tile;
+  const int tiles_w = (g.out_width + tile - 1) / tile;
+  // Outputs computed per output wanted: past about 7/4 most of the saving is spent.
+  const double waste = static_cast<double>(tiles_h * tile) * (tiles_w * tile) /
+                       (static_cast<double>(g.out_height) * g.out_width);
+  return waste <= 1.75;
+}
+
+template <typename Dtype>
+void WinogradConvolution<Dtype>::Reshape(const WinogradGeometry& g, int images, int threads) {
+  MOKA_ASSERT(g.kernel == 3 || g.kernel == 5);
+  MOKA_ASSERT(g.group > 0 && g.channels % g.group == 0 && g.out_channels % g.group == 0);
+  MOKA_ASSERT(g.out_height == g.height + 2 * g.pad_h - (g.kernel - 1) &&
+              g.out_width == g.width + 2 * g.pad_w - (g.kernel - 1));
+  g_ = g;
+  tile_ = 7 - g.kernel;
+  images_ = images;
+  threads_ = std::max(1, threads);
+  tiles_h_ = (g.out_height + tile_ - 1) / tile_;
+  tiles_w_ = (g.out_width + tile_ - 1) / tile_;
+  const size_t tiles = static_cast<size_t>(tiles_h_) * tiles_w_;
+  const size_t image_bytes =
+      sizeof(Dtype) * kPoints * static_cast<size_t>(g.channels + g.out_channels) * tiles;
+  const int most = std::max(1, images);
+  chunk_ = static_cast<int>(
+      std::clamp<size_t>(kBudget / std::max<size_t>(1, image_bytes), 1, most));
+  // Even out the chunks: 8 images in chunks of 6 would leave one of 2.
+  const int chunks = (most + chunk_ - 1) / chunk_;
+  chunk_ = (most + chunks - 1) / chunks;
+}
+
+template <typename Dtype>
+void WinogradConvolution<Dtype>::SetWeights(const Dtype* weights, bool adjoint) {
+  const int out_channels = g_.out_channels;
+  const int in_per_group = g_.channels / g_.group;
+  const int area = g_.kernel * g_.kernel;
+  // In the adjoint the roles swap: the layer's kernels are (channels x out_channels/group x k x k).
+  const size_t count = static_cast<size_t>(out_channels) * in_per_group * area;
+  if (adjoint == adjoint_ && source_weights_.size() == count &&
+      std::memcmp(source_weights_.data(), weights, count * sizeof(Dtype)) == 0) {
+    return;
+  }
+  adjoint_ = adjoint;
+  source_weights_.assign(weights, weights + count);
+  transformed_weights_.resize(kPoints * count / area);
+  const size_t point_stride = static_cast<size_t>(out_channels) * in_per_group;
+  const int out_per_group = out_channels / g_.group;
+  const Kernels<Dtype> kernels = Kernels<Dtype>::For(tile_);
+  Workspace<Dtype>& work = Workspace<Dtype>::Prepare(0, 0, threads_, ScratchSize(0, tile_));
+  auto transform = [&](int begin, int end, int slot) {
+    // Kernels (o, i) for one o and a block of i at a time: gathered element-major, then
+    // transformed together.
+    Dtype* gathered = work.scratch[slot].data();
+    Dtype* s = gathered + area * kBlock;
+    for (int o = begin; o < end; ++o) {
+      for (int first = 0; first < in_per_group; first += kBlock) {
+        const int block = std::min(kBlock, in_per_group - first);
+        for (int k = 0; k < block; ++k) {
+          const int i = first + k;
+          if (!adjoint) {
+            const Dtype* w = weights + (static_cast<size_t>(o) * in_per_group + i) * area;
+            for (int e = 0; e < area; ++e) gathered[e * block + k] = w[e];
+          } else {
+            // Adjoint output channel o is layer input channel o (its group o / out_per_group, at
+            // o % out_per_group within it); adjoint input i is layer output i of that group. The
+            // kernel turns half a circle.
+            const int layer_out = (o / out_per_group) * in_per_group + i;
+            const Dtype* w = weights + (static_cast<size_t>(layer_out) * out_per_group +
+                                        o % out_per_group) * area;
+            for (int e = 0; e < area; ++e) gathered[e * block + k] = w[area - 1 - e];
+          }
+        }
+        kernels.kernel_points(
+            gathered, block, s,
+            transformed_weights_.data() + static_cast<size_t>(o) * in_per_group + first,
+            point_stride);
+      }
+    }
+  };
+  ForRanges(out_channels, threads_, transform);
+}
+
+template <typename Dtype>
+void WinogradConvolution<Dtype>::TransformInput(const Dtype* input, int plane_begin,
+                                                int plane_end, Dtype* points,
+                                                Dtype* scratch) const {
+  const int height = g_.height, width = g_.width, channels = g_.channels;
+  const int row_width = InputRowWidth(tiles_w_, tile_);
+  const auto input_row = Kernels<Dtype>::For(tile_).input_row;
+  Dtype* rows = scratch;
+  Dtype* rest = rows + kPatch * row_width;
+  const size_t point_stride = static_cast<size_t>(channels) * columns_;
+  const int tiles = tiles_h_ * tiles_w_;
+  // The columns [lo, hi) of a padded row hold image columns lo - pad_w onwards.
+  const int lo = std::clamp(g_.pad_w, 0, row_width);
+  const int hi = std::clamp(width + g_.pad_w, lo, row_width);
+  for (int plane = plane_begin; plane < plane_end; ++plane) {
+    const int image = plane / channels, channel = plane % channels;
+    const Dtype* x = input + static_cast<size_t>(plane) * height * width;
+    Dtype* v = points + static_cast<size_t>(channel) * columns_ +
+               static_cast<size_t>(image) * tiles;
+    for (int ty = 0; ty < tiles_h_; ++ty) {
+      for (int r = 0; r < kPatch; ++r) {
+        Dtype* row = rows + r * row_width;
+        const int y = ty * tile_ - g_.pad_h + r;
+        if (y < 0 || y >= height) {
+          std::fill(row, row + row_width, Dtype(0));
+          continue;
+        }
+        std::fill(row, row + lo, Dtype(0));
+        std::copy(x + y * width + (lo - g_.pad_w), x + y * width + (hi - g_.pad_w), row + lo);
+        std::fill(row + hi, row + row_width, Dtype(0));
+      }
+      input_row(rows, row_width, tiles_w_, rest, v + ty * tiles_w_, point_stride);
+    }
+  }
+}
+
+template <typename Dtype>
+void WinogradConvolution<Dtype>::TransformOutput(const Dtype* products, const Dtype* bias,
+                                                 int plane_begin, int plane_end, Dtype* output,
+                                                 Dtype* scratch) const {
+  const int out_channels = g_.out_channels;
+  const int out_height = g_.out_height, out_width = g_.out_width;
+  const size_t point_stride = static_cast<size_t>(out_channels) * columns_;
+  const int tiles = tiles_h_ * tiles_w_;
+  const Kernels<Dtype> kernels = Kernels<Dtype>::For(tile_);
+  Dtype* s = scratch;
+  Dtype* y = s + 6 * tile_ * tiles_w_;
+  for (int plane = plane_begin; plane < plane_end; ++plane) {
+    const int image = plane / out_channels, channel = plane % out_channels;
+    const Dtype* m = products + static_cast<size_t>(channel) * columns_ +
+                     static_cast<size_t>(image) * tiles;
+    Dtype* out = output + static_cast<size_t>(plane) * out_height * out_width;
+    const Dtype b = bias == nullptr ? Dtype(0) : bias[channel];
+    for (int ty = 0; ty < tiles_h_; ++ty) {
+      kernels.output_tiles(m + ty * tiles_w_, point_stride, tiles_w_, s, y);
+      const int rows = std::min(tile_, out_height - ty * tile_);
+      for (int a = 0; a < rows; ++a) {
+        Dtype* row = out + static_cast<size_t>(ty * tile_ + a) * out_width;
+        kernels.output_row(y + a * tile_ * tiles_w_, tiles_w_, out_width, b, row);
+      }
+    }
+  }
+}
+
+template <typename Dtype>
+void WinogradConvolution<Dtype>::TransformOutputDiff(const Dtype* output_diff, int plane_begin,
+                                                     int plane_end, Dtype* points,
+                                                     Dtype* scratch) const {
+  const int out_channels = g_.out_channels;
+  const int out_height = g_.out_height, out_width = g_.out_width;
+  const int row_width = tiles_w_ * tile_;
+  const auto gradient_row = Kernels<Dtype>::For(tile_).gradient_row;
+  Dtype* rows = scratch;
+  Dtype* rest = rows + tile_ * row_width;
+  const size_t point_stride = static_cast<size_t>(out_channels) * columns_;
+  const int tiles = tiles_h_ * tiles_w_;
+  for (int plane = plane_begin; plane < plane_end; ++plane) {
+    const int image = plane / out_channels, channel = plane % out_channels;
+    const Dtype* dy = output_diff + static_cast<size_t>(plane) * out_height * out_width;
+    Dtype* z = points + static_cast<size_t>(channel) * columns_ +
+               static_cast<size_t>(image) * tiles;
+    for (int ty = 0; ty < tiles_h_; ++ty) {
+      for (int r = 0; r < tile_; ++r) {
+        Dtype* row = rows + r * row_width;
+        const int y = ty * tile_ + r;
+        if (y >= out_height) {
+          std::fill(row, row + row_width, Dtype(0));
+          continue;
+        }
+        std::copy(dy + static_cast<size_t>(y) * out_width,
+                  dy + static_cast<size_t>(y + 1) * out_width, row);
+        std::fill(row + out_width, row + row_width, Dtype(0));
+      }
+      gradient_row(rows, row_width, tiles_w_, rest, z + ty * tiles_w_, point_stride);
+    }
+  }
+}
+
+template <typename Dtype>
+void WinogradConvolution<Dtype>::Forward(const Dtype* input, const Dtype* bias, Dtype* output) {
+  MOKA_ASSERT(!transformed_weights_.empty());
+  const int channels = g_.channels, out_channels = g_.out_channels, group = g_.group;
+  const int in_per_group = channels / group, out_per_group = out_channels / group;
+  const size_t in_plane = static_cast<size_t>(g_.height) * g_.width;
+  const size_t out_plane = static_cast<size_t>(g_.out_height) * g_.out_width;
+  const int tiles = tiles_h_ * tiles_w_;
+  const size_t chunk_columns = static_cast<size_t>(chunk_) * tiles;
+  const size_t scratch = ScratchSize(tiles_w_, tile_);
+  Workspace<Dtype>& work = Workspace<Dtype>::Prepare(kPoints * channels * chunk_columns,
+                                                     kPoints * out_channels * chunk_columns,
+                                                     threads_, scratch);
+  SingleThreadedBlas blas(threads_ > 1);
+  for (int first = 0; first < images_; first += chunk_) {
+    const int images = std::min(chunk_, images_ - first);
+    columns_ = images * tiles;
+    const Dtype* in = input + static_cast<size_t>(first) * channels * in_plane;
+    Dtype* out = output + static_cast<size_t>(first) * out_channels * out_plane;
+    ForRanges(images * channels, threads_, [&](int begin, int end, int slot) {
+      TransformInput(in, begin, end, work.points.data(), work.scratch[slot].data());
+    });
+    const Dtype* u = transformed_weights_.data();
+    const Dtype* v = work.points.data();
+    Dtype* m = work.products.data();
+    const int columns = columns_;
+    auto multiply = [&](int task, int) {
+      const size_t point = task / group;
+      const size_t g = task % group;
+      cpu_gemm<Dtype>(Trans::kNo, Trans::kNo, out_per_group, columns, in_per_group, Dtype(1),
+                      u + (point * out_channels + g * out_per_group) * in_per_group,
+                      v + (point * channels + g * in_per_group) * columns, Dtype(0),
+                      m + (point * out_channels + g * out_per_group) * columns);
+    };
+    RunTasks(kPoints * group, threads_, multiply);
+    ForRanges(images * out_channels, threads_, [&](int begin, int end, int slot) {
+      TransformOutput(work.products.data(), bias, begin, end, out, work.scratch[slot].data());
+    });
+  }
+}
+
+template <typename Dtype>
+void WinogradConvolution<Dtype>::WeightGradient(const Dtype* input, const Dtype* output_diff,
+                                                Dtype* weight_diff) {
+  const int channels = g_.channels, out_channels = g_.out_channels, group = g_.group;
+  const int in_per_group = channels / group, out_per_group = out_channels / group;
+  const size_t in_plane = static_cast<size_t>(g_.height) * g_.width;
+  const size_t out_plane = static_cast<size_t>(g_.out_height) * g_.out_width;
+  const int tiles = tiles_h_ * tiles_w_;
+  const size_t chunk_columns = static_cast<size_t>(chunk_) * tiles;
+  const size_t scratch = ScratchSize(tiles_w_, tile_);
+  Workspace<Dtype>& work = Workspace<Dtype>::Prepare(kPoints * channels * chunk_columns,
+                                                     kPoints * out_channels * chunk_columns,
+                                                     threads_, scratch);
+  // The summed products per point: (points x out_channels x channels/group).
+  const size_t point_stride = static_cast<size_t>(out_channels) * in_per_group;
+  if (work.kernel_points.size() < kPoints * point_stride) {
+    work.kernel_points.resize(kPoints * point_stride);
+  }
+  SingleThreadedBlas blas(threads_ > 1);
+  for (int first = 0; first < images_; first += chunk_) {
+    const int images = std::min(chunk_, images_ - first);
+    columns_ = images * tiles;
+    const Dtype* in = input + static_cast<size_t>(first) * channels * in_plane;
+    const Dtype* dy = output_diff + static_cast<size_t>(first) * out_channels * out_plane;
+    ForRanges(images * channels, threads_, [&](int begin, int end, int slot) {
+      TransformInput(in, begin, end, work.points.data(), work.scratch[slot].data());
+    });
+    ForRanges(images * out_channels, threads_, [&](int begin, int end, int slot) {
+      TransformOutputDiff(dy, begin, end, work.products.data(), work.scratch[slot].data());
+    });
+    const Dtype* v = work.points.data();
+    const Dtype* z = work.products.data();
+    Dtype* p = work.kernel_points.data();
+    const int columns = columns_;
+    const Dtype beta = first == 0 ? Dtype(0) : Dtype(1);
+    auto multiply = [&](int task, int) {
+      const size_t point = task / group;
+      const size_t g = task % group;
+      cpu_gemm<Dtype>(Trans::kNo, Trans::kYes, out_per_group, in_per_group, columns, Dtype(1),
+                      z + (point * out_channels + g * out_per_group) * columns,
+                      v + (point * channels + g * in_per_group) * columns, beta,
+                      p + point * point_stride + g * out_per_group * in_per_group);
+    };
+    RunTasks(kPoints * group, threads_, multiply);
+  }
+  // Back to the kernel's size through G^T . G, added to the gradient, in blocks of kernels.
+  const size_t kernels = point_stride;
+  const int area = g_.kernel * g_.kernel;
+  const auto kernel_gradient = Kernels<Dtype>::For(tile_).kernel_gradient;
+  const int blocks = static_cast<int>((kernels + kBlock - 1) / kBlock);
+  ForRanges(blocks, threads_, [&](int begin, int end, int slot) {
+    Dtype* s = work.scratch[slot].data();
+    for (int block = begin; block < end; ++block) {
+      const size_t first = static_cast<size_t>(block) * kBlock;
+      const int count = static_cast<int>(std::min<size_t>(kBlock, kernels - first));
+      kernel_gradient(work.kernel_points.data() + first, point_stride, count, s,
+                      s + 6 * g_.kernel * kBlock, weight_diff + first * area);
+    }
+  });
+}
+
+template class WinogradConvolution<float>;
+template class WinogradConvolution<double>;
+
+}  // namespace moka
