@@ -5,6 +5,7 @@
 
 #include "layer_registry.hpp"
 #include "math_functions.hpp"
+#include "task_pool.hpp"
 
 namespace moka {
 
@@ -31,10 +32,11 @@ void LRNLayer<Dtype>::Reshape(const BlobVec& bottom, const BlobVec& top) {
   width_ = bottom[0]->width();
   top[0]->ReshapeLike(*bottom[0]);
   scale_.ReshapeLike(*bottom[0]);
-  plane_a_.Reshape({height_, width_});
-  plane_b_.Reshape({height_, width_});
+  threads_ = std::max(1, std::min(CpuThreads(), num_));
+  plane_a_.Reshape({threads_, height_, width_});
+  plane_b_.Reshape({threads_, height_, width_});
   if (across_channels_) {
-    padded_.Reshape({channels_ + size_ - 1, height_, width_});
+    padded_.Reshape({threads_, channels_ + size_ - 1, height_, width_});
   } else {
     power_.ReshapeLike(*bottom[0]);
   }
@@ -62,21 +64,29 @@ void LRNLayer<Dtype>::Backward_cpu(const BlobVec& top, const std::vector<bool>& 
 
 // The channel window slides one channel at a time: each channel's scale is the previous one plus
 // the square entering the window minus the square leaving it (the order of operations Caffe uses,
-// so the results agree to the last bit as far as BLAS allows).
+// so the results agree to the last bit as far as BLAS allows). Images are independent and run on
+// the CPU threads, each with its own padded buffer.
 template <typename Dtype>
 void LRNLayer<Dtype>::CrossChannelForward(const BlobVec& bottom, const BlobVec& top) {
   const Dtype* x = bottom[0]->cpu_data();
   Dtype* y = top[0]->mutable_cpu_data();
   Dtype* scale = scale_.mutable_cpu_data();
-  Dtype* padded = padded_.mutable_cpu_data();
+  // Training keeps scale^-beta for the backward pass, which then needs no power of its own.
+  const bool keep_power = this->phase() == TRAIN;
+  if (keep_power) power_.ReshapeLike(*bottom[0]);
+  Dtype* power = keep_power ? power_.mutable_cpu_data() : nullptr;
+  Dtype* padded_all = padded_.mutable_cpu_data();
   const int plane = height_ * width_;
   const int image = channels_ * plane;
+  const int padded_count = (channels_ + size_ - 1) * plane;
   const Dtype alpha_over_size = alpha_ / size_;
-  cpu_set<Dtype>(scale_.count(), k_, scale);
-  cpu_set<Dtype>(padded_.count(), Dtype(0), padded);
-  for (int n = 0; n < num_; ++n) {
-    cpu_sqr<Dtype>(image, x + n * image, padded + pre_pad_ * plane);
-    Dtype* scale_n = scale + n * image;
+  auto task = [&](int n, int slot) {
+    Dtype* padded = padded_all + static_cast<size_t>(slot) * padded_count;
+    const size_t offset = static_cast<size_t>(n) * image;
+    std::fill(padded, padded + padded_count, Dtype(0));
+    cpu_sqr<Dtype>(image, x + offset, padded + pre_pad_ * plane);
+    Dtype* scale_n = scale + offset;
+    std::fill(scale_n, scale_n + image, k_);
     for (int c = 0; c < size_; ++c) {
       cpu_axpy<Dtype>(plane, alpha_over_size, padded + c * plane, scale_n);
     }
@@ -86,9 +96,16 @@ void LRNLayer<Dtype>::CrossChannelForward(const BlobVec& bottom, const BlobVec& 
       cpu_axpy<Dtype>(plane, alpha_over_size, padded + (c + size_ - 1) * plane, current);
       cpu_axpy<Dtype>(plane, -alpha_over_size, padded + (c - 1) * plane, current);
     }
-  }
-  cpu_powx<Dtype>(scale_.count(), scale, -beta_, y);
-  cpu_mul<Dtype>(scale_.count(), y, x, y);
+    const Dtype* xn = x + offset;
+    Dtype* yn = y + offset;
+    for (int i = 0; i < image; ++i) {
+      const Dtype p = std::pow(scale_n[i], -beta_);
+      if (power != nullptr) power[offset + i] = p;
+      yn[i] = p * xn[i];
+    }
+  };
+  SingleThreadedBlas blas(threads_ > 1);
+  RunTasks(num_, threads_, task);
 }
 
 // With s_c = k + alpha / n * sum_{c' in window(c)} x_{c'}^2 and y_c = x_c s_c^-beta:
@@ -101,32 +118,44 @@ void LRNLayer<Dtype>::CrossChannelBackward(const BlobVec& top, const BlobVec& bo
   const Dtype* y = top[0]->cpu_data();
   const Dtype* x = bottom[0]->cpu_data();
   const Dtype* scale = scale_.cpu_data();
+  // scale^-beta from the forward pass when it kept it (the same values Caffe recomputes here).
+  const bool kept = this->phase() == TRAIN && power_.count() == scale_.count();
+  const Dtype* power = kept ? power_.cpu_data() : nullptr;
   Dtype* dx = bottom[0]->mutable_cpu_diff();
-  Dtype* padded_ratio = padded_.mutable_cpu_data();
-  Dtype* accum = plane_a_.mutable_cpu_data();
-  Dtype* accum_times_x = plane_b_.mutable_cpu_data();
+  Dtype* padded_all = padded_.mutable_cpu_data();
+  Dtype* accum_all = plane_a_.mutable_cpu_data();
+  Dtype* accum_times_x_all = plane_b_.mutable_cpu_data();
   const int plane = height_ * width_;
   const int image = channels_ * plane;
+  const int padded_count = (channels_ + size_ - 1) * plane;
   const Dtype ratio_coeff = Dtype(2) * alpha_ * beta_ / size_;
-  cpu_powx<Dtype>(scale_.count(), scale, -beta_, dx);
-  cpu_mul<Dtype>(scale_.count(), dy, dx, dx);
-  cpu_set<Dtype>(padded_.count(), Dtype(0), padded_ratio);
-  for (int n = 0; n < num_; ++n) {
-    const int offset = n * image;
+  auto task = [&](int n, int slot) {
+    Dtype* padded_ratio = padded_all + static_cast<size_t>(slot) * padded_count;
+    Dtype* accum = accum_all + static_cast<size_t>(slot) * plane;
+    Dtype* accum_times_x = accum_times_x_all + static_cast<size_t>(slot) * plane;
+    const size_t offset = static_cast<size_t>(n) * image;
+    Dtype* dxn = dx + offset;
+    for (int i = 0; i < image; ++i) {
+      const Dtype p = power != nullptr ? power[offset + i] : std::pow(scale[offset + i], -beta_);
+      dxn[i] = dy[offset + i] * p;
+    }
+    std::fill(padded_ratio, padded_ratio + padded_count, Dtype(0));
     Dtype* ratio = padded_ratio + pre_pad_ * plane;
     cpu_mul<Dtype>(image, dy + offset, y + offset, ratio);
     cpu_div<Dtype>(image, ratio, scale + offset, ratio);
-    cpu_set<Dtype>(plane, Dtype(0), accum);
+    std::fill(accum, accum + plane, Dtype(0));
     for (int c = 0; c < size_ - 1; ++c) {
       cpu_axpy<Dtype>(plane, Dtype(1), padded_ratio + c * plane, accum);
     }
     for (int c = 0; c < channels_; ++c) {
       cpu_axpy<Dtype>(plane, Dtype(1), padded_ratio + (c + size_ - 1) * plane, accum);
       cpu_mul<Dtype>(plane, x + offset + c * plane, accum, accum_times_x);
-      cpu_axpy<Dtype>(plane, -ratio_coeff, accum_times_x, dx + offset + c * plane);
+      cpu_axpy<Dtype>(plane, -ratio_coeff, accum_times_x, dxn + c * plane);
       cpu_axpy<Dtype>(plane, Dtype(-1), padded_ratio + c * plane, accum);
     }
-  }
+  };
+  SingleThreadedBlas blas(threads_ > 1);
+  RunTasks(num_, threads_, task);
 }
 
 // Caffe composes this mode from layers: Power (x^2), AVE pooling (kernel n, stride 1, pad

@@ -47,11 +47,14 @@ class LRNLayer : public Layer<Dtype> {
   int num_ = 0, channels_ = 0, height_ = 0, width_ = 0;
   /// The normaliser before the power: k + alpha / n * (sum of squares), or 1 + alpha * average.
   Blob<Dtype> scale_;
-  /// WITHIN_CHANNEL: scale_^-beta, kept for the backward pass.
+  /// scale_^-beta, kept for the backward pass (ACROSS_CHANNELS: in TRAIN only).
   Blob<Dtype> power_;
-  /// ACROSS_CHANNELS: one image's squares (or gradient ratios) with n - 1 zero channels of padding.
+  /// Threads the images of an ACROSS_CHANNELS pass are spread over.
+  int threads_ = 1;
+  /// ACROSS_CHANNELS, per thread: one image's squares (or gradient ratios) with n - 1 zero
+  /// channels of padding.
   Blob<Dtype> padded_;
-  /// One H x W plane each: running window sums, and per-element products.
+  /// One H x W plane each (per thread): running window sums, and per-element products.
   Blob<Dtype> plane_a_;
   Blob<Dtype> plane_b_;
 #ifdef MOKA_CUDA
