@@ -18,15 +18,21 @@
 # Then peak resident memory of inference (TEST phase, batch 16) for AlexNet and GoogLeNet: moka
 # test and a PyTorch no-grad forward, each in its own process.
 #
-# usage: scripts/bench/cpu.sh [--threads N] [--rows lenet,cifar10,...]
+# Shared machines change speed from minute to minute (other tenants, clock boost), so every
+# measurement is taken --rounds times, moka and PyTorch alternating, and the fastest of each kept.
+#
+# usage: scripts/bench/cpu.sh [--threads N] [--rows lenet,cifar10,...] [--rounds N]
 # Environment: MOKA_BIN (default build/moka).
 set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 here="$repo/scripts/bench"
 threads="$(nproc)"
 rows="lenet,cifar10,alexnet,googlenet,resnet50"
+rounds=3
 while [[ $# -gt 0 ]]; do
   case "$1" in
+    --rounds) rounds="$2"; shift 2 ;;
+    --rounds=*) rounds="${1#*=}"; shift ;;
     --threads) threads="$2"; shift 2 ;;
     --threads=*) threads="${1#*=}"; shift ;;
     --rows) rows="$2"; shift 2 ;;
@@ -50,7 +56,10 @@ net_file() {  # zoo-relative path, reference-relative fallback
 
 echo "== sgemm ceiling (OpenBLAS, $threads threads)"
 cc -O2 -o "$work/sgemm" "$here/sgemm.c" $(pkg-config --cflags --libs openblas)
-ceiling="$("$work/sgemm" 2048 5 | awk '/sgemm_gflops/ { print $2 }')"
+ceiling=0
+for ((round = 0; round < rounds; round++)); do
+  ceiling="$("$work/sgemm" 2048 5 | awk -v best="$ceiling" '/sgemm_gflops/ { print ($2 > best ? $2 : best) }')"
+done
 echo "sgemm: $ceiling GFLOP/s"
 
 moka_time() {  # net -> "forward_ms forward_backward_ms"
@@ -92,6 +101,13 @@ torch_run() {  # net mode iterations -> "ms forward_gflop backward_gflop"
          END { print t, f, b }'
 }
 
+# The smaller of two "a b c" lines, field by field.
+min_fields() {
+  if [[ -z "$1" ]]; then echo "$2"; return; fi
+  awk -v a="$1" -v b="$2" 'BEGIN { n = split(a, x); split(b, y)
+    for (i = 1; i <= n; i++) printf "%s%s", (i > 1 ? " " : ""), (y[i] + 0 < x[i] + 0 ? y[i] : x[i]) }'
+}
+
 declare -a table
 add_row() {  # name batch what moka_ms torch_ms gflop
   table+=("$(awk -v n="$1" -v b="$2" -v w="$3" -v m="$4" -v t="$5" -v g="$6" -v c="$ceiling" 'BEGIN {
@@ -106,15 +122,22 @@ train_row() {  # name source shape batch moka_time_iters short long torch_iters
   local net="$work/$name.prototxt"
   "$python" "$here/dummy_net.py" "$source" "$net" --batch "$batch" --shape "$shape"
   echo "== $name ($(basename "$(dirname "$source")")/$(basename "$source")), batch $batch"
-  read -r m_fwd m_fb <<<"$(moka_time "$net" "$5")"
-  read -r t_fb fwd_gflop bwd_gflop <<<"$(torch_run "$net" forward_backward "$8")"
-  echo "moka time fwd+bwd $m_fb ms, torch fwd+bwd $t_fb ms"
+  local moka_best="" torch_best=""
+  for ((round = 0; round < rounds; round++)); do
+    moka_best="$(min_fields "$moka_best" "$(moka_time "$net" "$5")")"
+    torch_best="$(min_fields "$torch_best" "$(torch_run "$net" forward_backward "$8")")"
+  done
+  read -r m_fwd m_fb <<<"$moka_best"
+  read -r t_fb fwd_gflop bwd_gflop <<<"$torch_best"
+  echo "moka time fwd+bwd $m_fb ms, torch fwd+bwd $t_fb ms (fastest of $rounds)"
   add_row "$name" "$batch" "fwd+bwd" "$m_fb" "$t_fb" "$(echo "$fwd_gflop $bwd_gflop" | awk '{ print $1 + $2 }')"
   if [[ "$6" -gt 0 ]]; then
-    local m_step t_step
-    m_step="$(moka_step "$net" "$6" "$7")"
-    read -r t_step _ _ <<<"$(torch_run "$net" train_step "$8")"
-    echo "moka train step $m_step ms, torch train step $t_step ms"
+    local m_step="" t_step=""
+    for ((round = 0; round < rounds; round++)); do
+      m_step="$(min_fields "$m_step" "$(moka_step "$net" "$6" "$7")")"
+      t_step="$(min_fields "$t_step" "$(torch_run "$net" train_step "$8" | awk '{ print $1 }')")"
+    done
+    echo "moka train step $m_step ms, torch train step $t_step ms (fastest of $rounds)"
     add_row "$name" "$batch" "train step" "$m_step" "$t_step" "$(echo "$fwd_gflop $bwd_gflop" | awk '{ print $1 + $2 }')"
   fi
 }
@@ -125,9 +148,14 @@ forward_row() {  # name deploy batch iterations
   local net="$work/$name.prototxt"
   "$python" "$here/dummy_net.py" "$source" "$net" --batch "$batch" --deploy
   echo "== $name ($(basename "$(dirname "$source")")/$(basename "$source")) forward, batch $batch"
-  read -r m_fwd m_fb <<<"$(moka_time "$net" "$4")"
-  read -r t_fwd fwd_gflop _ <<<"$(torch_run "$net" forward "$4")"
-  echo "moka forward $m_fwd ms, torch forward $t_fwd ms"
+  local moka_best="" torch_best=""
+  for ((round = 0; round < rounds; round++)); do
+    moka_best="$(min_fields "$moka_best" "$(moka_time "$net" "$4")")"
+    torch_best="$(min_fields "$torch_best" "$(torch_run "$net" forward "$4")")"
+  done
+  read -r m_fwd m_fb <<<"$moka_best"
+  read -r t_fwd fwd_gflop _ <<<"$torch_best"
+  echo "moka forward $m_fwd ms, torch forward $t_fwd ms (fastest of $rounds)"
   add_row "$name" "$batch" "forward" "$m_fwd" "$t_fwd" "$fwd_gflop"
 }
 
@@ -166,7 +194,7 @@ for row in "alexnet bvlc_alexnet/deploy.prototxt models/bvlc_alexnet/deploy.prot
 done
 
 echo
-echo "== cpu.sh summary: $threads threads, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
+echo "== cpu.sh summary: $threads threads, fastest of $rounds rounds, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
 echo "sgemm ceiling: $ceiling GFLOP/s"
 printf '%-10s %5s %-13s %10s %10s %9s %9s %8s %7s %8s\n' net batch measure "moka ms" "torch ms" \
   "moka im/s" "torch im/s" "GFLOP/s" ceiling moka/torch
