@@ -303,7 +303,7 @@ void BaseConvolutionLayer<Dtype>::PlanWinograd() {
   // engine: CAFFE asks for Caffe's own method, im2col + GEMM, as it does on the GPU.
   const bool caffe_engine =
       this->layer_param_.convolution_param().engine() == ConvolutionParameter::CAFFE;
-  if (!allow_winograd_ || caffe_engine || reverse_dimensions() || num_spatial_axes_ != 2 ||
+  if (winograd_use_ == WinogradUse::kNever || caffe_engine || reverse_dimensions() || num_spatial_axes_ != 2 ||
       force_nd_im2col_) {
     return;
   }
@@ -326,7 +326,10 @@ void BaseConvolutionLayer<Dtype>::PlanWinograd() {
   forward.pad_w = pad_[1];
   forward.out_height = output_shape_[0];
   forward.out_width = output_shape_[1];
-  if (!WinogradConvolution<Dtype>::Worthwhile(forward)) return;
+  const bool chosen = winograd_use_ == WinogradUse::kWherePossible
+                          ? WinogradConvolution<Dtype>::Possible(forward)
+                          : WinogradConvolution<Dtype>::Worthwhile(forward);
+  if (!chosen) return;
   WinogradGeometry backward = forward;
   backward.channels = num_output_;
   backward.out_channels = channels_;

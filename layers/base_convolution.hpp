@@ -11,6 +11,10 @@ namespace moka {
 /// How a convolution walks the images: kAuto batches whenever the bottom holds more than one.
 enum class ConvBatching { kAuto, kPerImage, kBatched };
 
+/// When a convolution uses Winograd's method: never, where it is expected to pay (the default),
+/// or wherever it applies (the tests, to cover small shapes).
+enum class WinogradUse { kNever, kWhereWorthwhile, kWherePossible };
+
 /// Shared machinery of the convolution-like layers (Convolution, and the transposed direction,
 /// Deconvolution): ConvolutionParameter parsing, parameter blobs, shapes, and the im2col + GEMM
 /// kernels. Every bottom i maps to top i with the same weights.
@@ -62,9 +66,9 @@ class BaseConvolutionLayer : public Layer<Dtype> {
   /// num_output > 1, not transposed). It threads across images x channels (forward) and channels
   /// (backward) on batch_threads() threads; no BLAS, no column buffer.
   bool depthwise() const { return depthwise_; }
-  /// Whether 3x3 and 5x5 stride-1 convolutions may use Winograd's F(4x4, 3x3) or F(2x2, 5x5) (see
-  /// winograd_conv.hpp) where it is expected to pay; false forces im2col + GEMM, which the tests use as the reference.
-  void set_winograd(bool allowed) { allow_winograd_ = allowed; }
+  /// When 3x3 and 5x5 stride-1 convolutions use Winograd's F(4x4, 3x3) or F(2x2, 5x5) (see
+  /// winograd_conv.hpp); kNever forces im2col + GEMM, which the tests use as the reference.
+  void set_winograd(WinogradUse use) { winograd_use_ = use; }
   /// After Reshape: whether the forward and backward passes run by Winograd's method.
   bool winograd() const { return winograd_; }
   /// After Reshape: whether the batched path runs, the images per task, the tasks per bottom, the
@@ -188,7 +192,7 @@ class BaseConvolutionLayer : public Layer<Dtype> {
   bool batched_ = false;
   bool allow_depthwise_ = true;
   bool depthwise_ = false;
-  bool allow_winograd_ = true;
+  WinogradUse winograd_use_ = WinogradUse::kWhereWorthwhile;
   bool winograd_ = false;
   WinogradConvolution<Dtype> winograd_forward_;
   /// The input gradient's convolution (over the top's diff, kernels flipped).

@@ -101,14 +101,14 @@ MOKA_ALWAYS_INLINE Dtype KernelGradientValue(int j, const Dtype* p) {
   return value;
 }
 
-/// One row of tiles of one input plane. `rows` are its six padded input rows, each row_width =
-/// M * (tiles_w + 5 / M) wide; out is the first tile's point 0, points point_stride apart, tiles
-/// 1 apart. scratch holds 6 * row_width + M * (tiles_w + 5 / M).
+/// The input transform, first half, for one row of tiles: `rows` are the six padded input rows,
+/// row_width = M * (tiles_w + 5 / M) each; `columns` has room for 7 such rows. B^T goes down every column at once
+/// (neighbouring tiles share columns) into `columns` (6 x row_width); then tile tx's six columns
+/// of transformed row i are copied out to runs[(6 i + s) * run + tx], s = 0..5, so that the second
+/// half works on long runs of tiles.
 template <int M, typename Dtype>
-MOKA_ALWAYS_INLINE void InputRowBody(const Dtype* rows, int row_width, int tiles_w,
-                                     Dtype* scratch, Dtype* out, size_t point_stride) {
-  // B^T down every column of the six rows at once; neighbouring tiles share columns.
-  Dtype* columns = scratch;
+MOKA_ALWAYS_INLINE void InputColumnsBody(const Dtype* rows, int row_width, int tiles_w,
+                                         Dtype* columns, Dtype* runs, int run) {
 #pragma GCC ivdep
   for (int p = 0; p < row_width; ++p) {
     InputPoints(rows[p], rows[row_width + p], rows[2 * row_width + p], rows[3 * row_width + p],
@@ -116,34 +116,49 @@ MOKA_ALWAYS_INLINE void InputRowBody(const Dtype* rows, int row_width, int tiles
                 columns[row_width + p], columns[2 * row_width + p], columns[3 * row_width + p],
                 columns[4 * row_width + p], columns[5 * row_width + p]);
   }
-  // Then B along each tile's six columns. Tile tx starts at column M tx: its columns are read as
-  // M phases (column mod M), so that the loop over tiles runs on whole vectors.
-  const int span = row_width / M;
+  // Columns M tx + q of every tile are read as M phases (q = 0 .. M - 1) with interleaved loads;
+  // column M tx + s, s >= M, is phase s - M of tile tx + 1.
+  const int length = row_width / M;
   Dtype* phases = columns + 6 * row_width;
   for (int i = 0; i < 6; ++i) {
     const Dtype* t = columns + i * row_width;
 #pragma GCC ivdep
-    for (int tx = 0; tx < span; ++tx) {
-      for (int q = 0; q < M; ++q) phases[q * span + tx] = t[M * tx + q];
+    for (int tx = 0; tx < length; ++tx) {
+      for (int q = 0; q < M; ++q) phases[q * length + tx] = t[M * tx + q];
     }
-    Dtype* v = out + static_cast<size_t>(i * 6) * point_stride;
-    const Dtype* e[6];
-    for (int s = 0; s < 6; ++s) e[s] = phases + (s % M) * span + s / M;
+    for (int s = 0; s < 6; ++s) {
+      const Dtype* from = phases + (s % M) * length + s / M;
+      Dtype* to = runs + (6 * i + s) * run;
 #pragma GCC ivdep
-    for (int tx = 0; tx < tiles_w; ++tx) {
-      InputPoints(e[0][tx], e[1][tx], e[2][tx], e[3][tx], e[4][tx], e[5][tx], v[tx],
-                  v[point_stride + tx], v[2 * point_stride + tx], v[3 * point_stride + tx],
-                  v[4 * point_stride + tx], v[5 * point_stride + tx]);
+      for (int tx = 0; tx < tiles_w; ++tx) to[tx] = from[tx];
     }
   }
 }
 
-/// One row of `count` tiles of one output channel: m is the first tile's point 0 (points
-/// point_stride apart); y receives output (a, b) of tile t at y[(a * M + b) * count + t]. s is
-/// scratch of 6 * M * count.
+/// The input transform, second half: B along the six columns of `count` tiles gathered by
+/// InputColumnsBody, into the 36 points (out: the first tile's point 0, points point_stride
+/// apart, tiles 1 apart).
+template <typename Dtype>
+MOKA_ALWAYS_INLINE void InputRunBody(const Dtype* runs, int run, int count, Dtype* out,
+                                     size_t point_stride) {
+  for (int i = 0; i < 6; ++i) {
+    const Dtype* e = runs + 6 * i * run;
+    Dtype* v = out + static_cast<size_t>(6 * i) * point_stride;
+#pragma GCC ivdep
+    for (int t = 0; t < count; ++t) {
+      InputPoints(e[t], e[run + t], e[2 * run + t], e[3 * run + t], e[4 * run + t],
+                  e[5 * run + t], v[t], v[point_stride + t], v[2 * point_stride + t],
+                  v[3 * point_stride + t], v[4 * point_stride + t], v[5 * point_stride + t]);
+    }
+  }
+}
+
+/// The output transform of `count` consecutive tiles of one output channel: m is the first tile's
+/// point 0 (points point_stride apart); y receives output (a, b) of tile t at y[(a M + b) run + t].
+/// s is scratch of 6 M run.
 template <int M, typename Dtype>
-MOKA_ALWAYS_INLINE void OutputTilesBody(const Dtype* m, size_t point_stride, int count, Dtype* s,
-                                        Dtype* y) {
+MOKA_ALWAYS_INLINE void OutputTilesBody(const Dtype* m, size_t point_stride, int count, int run,
+                                        Dtype* s, Dtype* y) {
   for (int j = 0; j < 6; ++j) {
     const Dtype* mj = m + j * point_stride;
     const size_t step = 6 * point_stride;
@@ -151,58 +166,71 @@ MOKA_ALWAYS_INLINE void OutputTilesBody(const Dtype* m, size_t point_stride, int
     for (int t = 0; t < count; ++t) {
       const Dtype m0 = mj[t], m1 = mj[step + t], m2 = mj[2 * step + t], m3 = mj[3 * step + t],
                   m4 = mj[4 * step + t], m5 = mj[5 * step + t];
-      for (int a = 0; a < M; ++a) s[(a * 6 + j) * count + t] = OutputValue<M>(a, m0, m1, m2, m3, m4, m5);
+      for (int a = 0; a < M; ++a) {
+        s[(a * 6 + j) * run + t] = OutputValue<M>(a, m0, m1, m2, m3, m4, m5);
+      }
     }
   }
   for (int a = 0; a < M; ++a) {
-    const Dtype* r = s + a * 6 * count;
+    const Dtype* r = s + a * 6 * run;
 #pragma GCC ivdep
     for (int t = 0; t < count; ++t) {
-      const Dtype r0 = r[t], r1 = r[count + t], r2 = r[2 * count + t], r3 = r[3 * count + t],
-                  r4 = r[4 * count + t], r5 = r[5 * count + t];
-      for (int b = 0; b < M; ++b) y[(a * M + b) * count + t] = OutputValue<M>(b, r0, r1, r2, r3, r4, r5);
+      const Dtype r0 = r[t], r1 = r[run + t], r2 = r[2 * run + t], r3 = r[3 * run + t],
+                  r4 = r[4 * run + t], r5 = r[5 * run + t];
+      for (int b = 0; b < M; ++b) {
+        y[(a * M + b) * run + t] = OutputValue<M>(b, r0, r1, r2, r3, r4, r5);
+      }
     }
   }
 }
 
-/// One row of outputs from a row of tiles: y holds output column q of tile tx at
-/// y[q * tiles_w + tx]; adds b and keeps the first `width` columns.
+/// One row of outputs from a row of tiles: output column q of tile tx is y[q * run + tx]; adds b
+/// and keeps the first `width` columns.
 template <int M, typename Dtype>
-MOKA_ALWAYS_INLINE void OutputRowBody(const Dtype* y, int tiles_w, int width, Dtype b,
-                                      Dtype* row) {
+MOKA_ALWAYS_INLINE void OutputRowBody(const Dtype* y, int run, int width, Dtype b, Dtype* row) {
   const int full = width / M;
 #pragma GCC ivdep
   for (int tx = 0; tx < full; ++tx) {
-    for (int q = 0; q < M; ++q) row[M * tx + q] = y[q * tiles_w + tx] + b;
+    for (int q = 0; q < M; ++q) row[M * tx + q] = y[q * run + tx] + b;
   }
-  for (int q = 0; q < width - M * full; ++q) row[M * full + q] = y[q * tiles_w + full] + b;
+  for (int q = 0; q < width - M * full; ++q) row[M * full + q] = y[q * run + full] + b;
 }
 
-/// One row of tiles of one output-gradient plane: `rows` are its M rows, zero-padded to
-/// row_width = M * tiles_w; out as in InputRowBody. scratch holds 6 * row_width + M * tiles_w.
+/// The output-gradient transform, first half, for one row of tiles: `rows` are its M rows,
+/// zero-padded to row_width = M * tiles_w. A goes down every column into `columns` (6 x
+/// row_width); tile tx's M columns of transformed row i go to runs[(M i + s) * run + tx].
 template <int M, typename Dtype>
-MOKA_ALWAYS_INLINE void GradientRowBody(const Dtype* rows, int row_width, int tiles_w,
-                                        Dtype* scratch, Dtype* out, size_t point_stride) {
-  Dtype* columns = scratch;
+MOKA_ALWAYS_INLINE void GradientColumnsBody(const Dtype* rows, int row_width, int tiles_w,
+                                            Dtype* columns, Dtype* runs, int run) {
 #pragma GCC ivdep
   for (int p = 0; p < row_width; ++p) {
     Dtype e[M];
     for (int k = 0; k < M; ++k) e[k] = rows[k * row_width + p];
     for (int i = 0; i < 6; ++i) columns[i * row_width + p] = GradientValue<M>(i, e);
   }
-  Dtype* phases = columns + 6 * row_width;
   for (int i = 0; i < 6; ++i) {
     const Dtype* u = columns + i * row_width;
+    Dtype* to = runs + M * i * run;
 #pragma GCC ivdep
     for (int tx = 0; tx < tiles_w; ++tx) {
-      for (int q = 0; q < M; ++q) phases[q * tiles_w + tx] = u[M * tx + q];
+      for (int s = 0; s < M; ++s) to[s * run + tx] = u[M * tx + s];
     }
-    Dtype* z = out + static_cast<size_t>(i * 6) * point_stride;
+  }
+}
+
+/// The output-gradient transform, second half: A along the M columns of `count` tiles, into the
+/// 36 points.
+template <int M, typename Dtype>
+MOKA_ALWAYS_INLINE void GradientRunBody(const Dtype* runs, int run, int count, Dtype* out,
+                                        size_t point_stride) {
+  for (int i = 0; i < 6; ++i) {
+    const Dtype* e = runs + M * i * run;
+    Dtype* z = out + static_cast<size_t>(6 * i) * point_stride;
 #pragma GCC ivdep
-    for (int tx = 0; tx < tiles_w; ++tx) {
-      Dtype e[M];
-      for (int k = 0; k < M; ++k) e[k] = phases[k * tiles_w + tx];
-      for (int j = 0; j < 6; ++j) z[j * point_stride + tx] = GradientValue<M>(j, e);
+    for (int t = 0; t < count; ++t) {
+      Dtype values[M];
+      for (int k = 0; k < M; ++k) values[k] = e[k * run + t];
+      for (int j = 0; j < 6; ++j) z[j * point_stride + t] = GradientValue<M>(j, values);
     }
   }
 }
@@ -261,21 +289,25 @@ MOKA_ALWAYS_INLINE void KernelGradientBody(const Dtype* p, size_t point_stride, 
 
 // One instance per type, tile or kernel size, and instruction set (see MOKA_VECTOR_CLONES).
 #define MOKA_WINOGRAD_KERNELS(Dtype, M, R)                                                      \
-  MOKA_VECTOR_CLONES void InputRow##M(const Dtype* rows, int row_width, int tiles_w,            \
-                                      Dtype* scratch, Dtype* out, size_t point_stride) {        \
-    InputRowBody<M>(rows, row_width, tiles_w, scratch, out, point_stride);                      \
+  MOKA_VECTOR_CLONES void InputColumns##M(const Dtype* rows, int row_width, int tiles_w,        \
+                                          Dtype* columns, Dtype* runs, int run) {               \
+    InputColumnsBody<M>(rows, row_width, tiles_w, columns, runs, run);                          \
   }                                                                                             \
   MOKA_VECTOR_CLONES void OutputTiles##M(const Dtype* m, size_t point_stride, int count,        \
-                                         Dtype* s, Dtype* y) {                                  \
-    OutputTilesBody<M>(m, point_stride, count, s, y);                                           \
+                                         int run, Dtype* s, Dtype* y) {                         \
+    OutputTilesBody<M>(m, point_stride, count, run, s, y);                                      \
   }                                                                                             \
-  MOKA_VECTOR_CLONES void OutputRow##M(const Dtype* y, int tiles_w, int width, Dtype b,         \
+  MOKA_VECTOR_CLONES void OutputRow##M(const Dtype* y, int run, int width, Dtype b,             \
                                        Dtype* row) {                                            \
-    OutputRowBody<M>(y, tiles_w, width, b, row);                                                \
+    OutputRowBody<M>(y, run, width, b, row);                                                    \
   }                                                                                             \
-  MOKA_VECTOR_CLONES void GradientRow##M(const Dtype* rows, int row_width, int tiles_w,         \
-                                         Dtype* scratch, Dtype* out, size_t point_stride) {     \
-    GradientRowBody<M>(rows, row_width, tiles_w, scratch, out, point_stride);                   \
+  MOKA_VECTOR_CLONES void GradientColumns##M(const Dtype* rows, int row_width, int tiles_w,     \
+                                             Dtype* columns, Dtype* runs, int run) {            \
+    GradientColumnsBody<M>(rows, row_width, tiles_w, columns, runs, run);                       \
+  }                                                                                             \
+  MOKA_VECTOR_CLONES void GradientRun##M(const Dtype* runs, int run, int count, Dtype* out,     \
+                                         size_t point_stride) {                                 \
+    GradientRunBody<M>(runs, run, count, out, point_stride);                                    \
   }                                                                                             \
   MOKA_VECTOR_CLONES void KernelPoints##R(const Dtype* g, int count, Dtype* s, Dtype* u,        \
                                           size_t point_stride) {                                \
@@ -290,37 +322,54 @@ MOKA_WINOGRAD_KERNELS(double, 4, 3)
 MOKA_WINOGRAD_KERNELS(float, 2, 5)
 MOKA_WINOGRAD_KERNELS(double, 2, 5)
 #undef MOKA_WINOGRAD_KERNELS
+MOKA_VECTOR_CLONES void InputRun(const float* runs, int run, int count, float* out,
+                                 size_t point_stride) {
+  InputRunBody(runs, run, count, out, point_stride);
+}
+MOKA_VECTOR_CLONES void InputRun(const double* runs, int run, int count, double* out,
+                                 size_t point_stride) {
+  InputRunBody(runs, run, count, out, point_stride);
+}
 
 /// The kernels for a tile of M outputs (and a kernel of 7 - M).
 template <typename Dtype>
 struct Kernels {
-  void (*input_row)(const Dtype*, int, int, Dtype*, Dtype*, size_t);
-  void (*output_tiles)(const Dtype*, size_t, int, Dtype*, Dtype*);
+  void (*input_columns)(const Dtype*, int, int, Dtype*, Dtype*, int);
+  void (*output_tiles)(const Dtype*, size_t, int, int, Dtype*, Dtype*);
   void (*output_row)(const Dtype*, int, int, Dtype, Dtype*);
-  void (*gradient_row)(const Dtype*, int, int, Dtype*, Dtype*, size_t);
+  void (*gradient_columns)(const Dtype*, int, int, Dtype*, Dtype*, int);
+  void (*gradient_run)(const Dtype*, int, int, Dtype*, size_t);
   void (*kernel_points)(const Dtype*, int, Dtype*, Dtype*, size_t);
   void (*kernel_gradient)(const Dtype*, size_t, int, Dtype*, Dtype*, Dtype*);
 
   static Kernels For(int tile) {
     if (tile == 4) {
-      return {InputRow4, OutputTiles4, OutputRow4, GradientRow4, KernelPoints3, KernelGradient3};
+      return {InputColumns4,    OutputTiles4,  OutputRow4,     GradientColumns4,
+              GradientRun4,     KernelPoints3, KernelGradient3};
     }
-    return {InputRow2, OutputTiles2, OutputRow2, GradientRow2, KernelPoints5, KernelGradient5};
+    return {InputColumns2, OutputTiles2,  OutputRow2,     GradientColumns2,
+            GradientRun2,  KernelPoints5, KernelGradient5};
   }
 };
 
-/// Columns of a padded input row for tiles_w tiles of `tile` outputs: the tiles' 6-column spans
+/// Columns of a padded input row for tiles_w tiles of `tile` outputs: the tiles' 6-column spans,
 /// rounded up to whole phases.
 int InputRowWidth(int tiles_w, int tile) { return tile * (tiles_w + 5 / tile); }
 
-/// Scratch per thread for rows of tiles_w tiles: the input transform's six padded rows, their
-/// transform and its phases; the gradient transform's rows, six transformed rows and phases; the
-/// output transform's partial and output rows; or a block of kernels.
+/// Tiles the transforms take at a time: whole rows of tiles, about kRunTiles of them, so that
+/// the vector loops run long while the scratch stays in the core's cache.
+constexpr int kRunTiles = 256;
+int RunLength(int tiles_w) { return tiles_w * std::max(1, kRunTiles / tiles_w); }
+
+/// Scratch per thread: the input transform's six padded rows, their transform and the runs; the
+/// gradient transform's rows, six transformed rows and runs; the output transform's partial and
+/// output runs; or a block of kernels.
 size_t ScratchSize(int tiles_w, int tile) {
   const size_t width = InputRowWidth(tiles_w, tile);
-  const size_t input = 13 * width;
-  const size_t gradient = (tile + 7) * static_cast<size_t>(tile) * tiles_w;
-  const size_t output = (6 + tile) * static_cast<size_t>(tile) * tiles_w;
+  const size_t run = RunLength(std::max(1, tiles_w));
+  const size_t input = 13 * width + 36 * run;
+  const size_t gradient = (tile + 6) * static_cast<size_t>(tile) * tiles_w + 6 * tile * run;
+  const size_t output = (6 + tile) * static_cast<size_t>(tile) * run;
   return std::max<size_t>({input, gradient, output, 61 * kBlock});
 }
 
@@ -365,11 +414,19 @@ struct Workspace {
 }  // namespace
 
 template <typename Dtype>
+bool WinogradConvolution<Dtype>::Possible(const WinogradGeometry& g) {
+  return (g.kernel == 3 || g.kernel == 5) && g.group > 0 && g.channels > 0 &&
+         g.out_channels > 0 && g.channels % g.group == 0 && g.out_channels % g.group == 0;
+}
+
+template <typename Dtype>
 bool WinogradConvolution<Dtype>::Worthwhile(const WinogradGeometry& g) {
-  if (g.kernel != 3 && g.kernel != 5) return false;
-  if (g.group <= 0 || g.channels % g.group != 0 || g.out_channels % g.group != 0) return false;
-  // Thin products run BLAS far below its speed, and the transforms then dominate.
-  if (g.channels / g.group < 8 || g.out_channels / g.group < 8) return false;
+  if (!Possible(g)) return false;
+  // Thin products run BLAS far below its speed, and the transforms then dominate. A 2x2 tile
+  // spends four times as much transform per output as a 4x4 one: LeNet's conv2 (20 -> 50
+  // channels, 8x8) ran at half the speed of im2col, CIFAR-10's (32 -> 32, 16x16) a little faster.
+  const int least = std::min(g.channels, g.out_channels) / g.group;
+  if (least < (g.kernel == 3 ? 16 : 32)) return false;
   const int tile = 7 - g.kernel;
   const int tiles_h = (g.out_height + tile - 1) / tile;
   const int tiles_w = (g.out_width + tile - 1) / tile;
@@ -454,99 +511,124 @@ void WinogradConvolution<Dtype>::SetWeights(const Dtype* weights, bool adjoint) 
 }
 
 template <typename Dtype>
-void WinogradConvolution<Dtype>::TransformInput(const Dtype* input, int plane_begin,
-                                                int plane_end, Dtype* points,
+void WinogradConvolution<Dtype>::TransformInput(const Dtype* input, int images, int channel_begin,
+                                                int channel_end, Dtype* points,
                                                 Dtype* scratch) const {
   const int height = g_.height, width = g_.width, channels = g_.channels;
   const int row_width = InputRowWidth(tiles_w_, tile_);
-  const auto input_row = Kernels<Dtype>::For(tile_).input_row;
+  const int run = RunLength(tiles_w_);
+  const auto input_columns = Kernels<Dtype>::For(tile_).input_columns;
   Dtype* rows = scratch;
-  Dtype* rest = rows + kPatch * row_width;
+  Dtype* columns = rows + kPatch * row_width;
+  Dtype* runs = columns + (kPatch + 1) * row_width;
   const size_t point_stride = static_cast<size_t>(channels) * columns_;
-  const int tiles = tiles_h_ * tiles_w_;
   // The columns [lo, hi) of a padded row hold image columns lo - pad_w onwards.
   const int lo = std::clamp(g_.pad_w, 0, row_width);
   const int hi = std::clamp(width + g_.pad_w, lo, row_width);
-  for (int plane = plane_begin; plane < plane_end; ++plane) {
-    const int image = plane / channels, channel = plane % channels;
-    const Dtype* x = input + static_cast<size_t>(plane) * height * width;
-    Dtype* v = points + static_cast<size_t>(channel) * columns_ +
-               static_cast<size_t>(image) * tiles;
-    for (int ty = 0; ty < tiles_h_; ++ty) {
-      for (int r = 0; r < kPatch; ++r) {
-        Dtype* row = rows + r * row_width;
-        const int y = ty * tile_ - g_.pad_h + r;
-        if (y < 0 || y >= height) {
-          std::fill(row, row + row_width, Dtype(0));
-          continue;
+  for (int channel = channel_begin; channel < channel_end; ++channel) {
+    // A channel's tiles, image after image, are consecutive in every point's row: they are
+    // gathered a run of tile rows at a time, crossing from one image into the next.
+    Dtype* v = points + static_cast<size_t>(channel) * columns_;
+    int filled = 0;
+    for (int image = 0; image < images; ++image) {
+      const Dtype* x = input + (static_cast<size_t>(image) * channels + channel) * height * width;
+      for (int ty = 0; ty < tiles_h_; ++ty) {
+        for (int r = 0; r < kPatch; ++r) {
+          Dtype* row = rows + r * row_width;
+          const int y = ty * tile_ - g_.pad_h + r;
+          if (y < 0 || y >= height) {
+            std::fill(row, row + row_width, Dtype(0));
+            continue;
+          }
+          std::fill(row, row + lo, Dtype(0));
+          std::copy(x + y * width + (lo - g_.pad_w), x + y * width + (hi - g_.pad_w), row + lo);
+          std::fill(row + hi, row + row_width, Dtype(0));
         }
-        std::fill(row, row + lo, Dtype(0));
-        std::copy(x + y * width + (lo - g_.pad_w), x + y * width + (hi - g_.pad_w), row + lo);
-        std::fill(row + hi, row + row_width, Dtype(0));
+        input_columns(rows, row_width, tiles_w_, columns, runs + filled, run);
+        filled += tiles_w_;
+        if (filled + tiles_w_ > run || (image == images - 1 && ty == tiles_h_ - 1)) {
+          InputRun(runs, run, filled, v, point_stride);
+          v += filled;
+          filled = 0;
+        }
       }
-      input_row(rows, row_width, tiles_w_, rest, v + ty * tiles_w_, point_stride);
     }
   }
 }
 
 template <typename Dtype>
 void WinogradConvolution<Dtype>::TransformOutput(const Dtype* products, const Dtype* bias,
-                                                 int plane_begin, int plane_end, Dtype* output,
-                                                 Dtype* scratch) const {
+                                                 int images, int channel_begin, int channel_end,
+                                                 Dtype* output, Dtype* scratch) const {
   const int out_channels = g_.out_channels;
   const int out_height = g_.out_height, out_width = g_.out_width;
   const size_t point_stride = static_cast<size_t>(out_channels) * columns_;
-  const int tiles = tiles_h_ * tiles_w_;
+  const int run = RunLength(tiles_w_);
+  const int rows_per_run = run / tiles_w_;
+  const int tile_rows = images * tiles_h_;
   const Kernels<Dtype> kernels = Kernels<Dtype>::For(tile_);
   Dtype* s = scratch;
-  Dtype* y = s + 6 * tile_ * tiles_w_;
-  for (int plane = plane_begin; plane < plane_end; ++plane) {
-    const int image = plane / out_channels, channel = plane % out_channels;
-    const Dtype* m = products + static_cast<size_t>(channel) * columns_ +
-                     static_cast<size_t>(image) * tiles;
-    Dtype* out = output + static_cast<size_t>(plane) * out_height * out_width;
+  Dtype* y = s + 6 * tile_ * run;
+  for (int channel = channel_begin; channel < channel_end; ++channel) {
+    const Dtype* m = products + static_cast<size_t>(channel) * columns_;
     const Dtype b = bias == nullptr ? Dtype(0) : bias[channel];
-    for (int ty = 0; ty < tiles_h_; ++ty) {
-      kernels.output_tiles(m + ty * tiles_w_, point_stride, tiles_w_, s, y);
-      const int rows = std::min(tile_, out_height - ty * tile_);
-      for (int a = 0; a < rows; ++a) {
-        Dtype* row = out + static_cast<size_t>(ty * tile_ + a) * out_width;
-        kernels.output_row(y + a * tile_ * tiles_w_, tiles_w_, out_width, b, row);
+    for (int first = 0; first < tile_rows; first += rows_per_run) {
+      const int count = std::min(rows_per_run, tile_rows - first);
+      kernels.output_tiles(m + static_cast<size_t>(first) * tiles_w_, point_stride,
+                           count * tiles_w_, run, s, y);
+      for (int k = 0; k < count; ++k) {
+        const int image = (first + k) / tiles_h_, ty = (first + k) % tiles_h_;
+        Dtype* plane =
+            output + (static_cast<size_t>(image) * out_channels + channel) * out_height * out_width;
+        const int rows = std::min(tile_, out_height - ty * tile_);
+        for (int a = 0; a < rows; ++a) {
+          Dtype* row = plane + static_cast<size_t>(ty * tile_ + a) * out_width;
+          kernels.output_row(y + a * tile_ * run + k * tiles_w_, run, out_width, b, row);
+        }
       }
     }
   }
 }
 
 template <typename Dtype>
-void WinogradConvolution<Dtype>::TransformOutputDiff(const Dtype* output_diff, int plane_begin,
-                                                     int plane_end, Dtype* points,
-                                                     Dtype* scratch) const {
+void WinogradConvolution<Dtype>::TransformOutputDiff(const Dtype* output_diff, int images,
+                                                     int channel_begin, int channel_end,
+                                                     Dtype* points, Dtype* scratch) const {
   const int out_channels = g_.out_channels;
   const int out_height = g_.out_height, out_width = g_.out_width;
   const int row_width = tiles_w_ * tile_;
-  const auto gradient_row = Kernels<Dtype>::For(tile_).gradient_row;
+  const int run = RunLength(tiles_w_);
+  const Kernels<Dtype> kernels = Kernels<Dtype>::For(tile_);
   Dtype* rows = scratch;
-  Dtype* rest = rows + tile_ * row_width;
+  Dtype* columns = rows + tile_ * row_width;
+  Dtype* runs = columns + kPatch * row_width;
   const size_t point_stride = static_cast<size_t>(out_channels) * columns_;
-  const int tiles = tiles_h_ * tiles_w_;
-  for (int plane = plane_begin; plane < plane_end; ++plane) {
-    const int image = plane / out_channels, channel = plane % out_channels;
-    const Dtype* dy = output_diff + static_cast<size_t>(plane) * out_height * out_width;
-    Dtype* z = points + static_cast<size_t>(channel) * columns_ +
-               static_cast<size_t>(image) * tiles;
-    for (int ty = 0; ty < tiles_h_; ++ty) {
-      for (int r = 0; r < tile_; ++r) {
-        Dtype* row = rows + r * row_width;
-        const int y = ty * tile_ + r;
-        if (y >= out_height) {
-          std::fill(row, row + row_width, Dtype(0));
-          continue;
+  for (int channel = channel_begin; channel < channel_end; ++channel) {
+    Dtype* z = points + static_cast<size_t>(channel) * columns_;
+    int filled = 0;
+    for (int image = 0; image < images; ++image) {
+      const Dtype* dy =
+          output_diff + (static_cast<size_t>(image) * out_channels + channel) * out_height * out_width;
+      for (int ty = 0; ty < tiles_h_; ++ty) {
+        for (int r = 0; r < tile_; ++r) {
+          Dtype* row = rows + r * row_width;
+          const int y = ty * tile_ + r;
+          if (y >= out_height) {
+            std::fill(row, row + row_width, Dtype(0));
+            continue;
+          }
+          std::copy(dy + static_cast<size_t>(y) * out_width,
+                    dy + static_cast<size_t>(y + 1) * out_width, row);
+          std::fill(row + out_width, row + row_width, Dtype(0));
         }
-        std::copy(dy + static_cast<size_t>(y) * out_width,
-                  dy + static_cast<size_t>(y + 1) * out_width, row);
-        std::fill(row + out_width, row + row_width, Dtype(0));
+        kernels.gradient_columns(rows, row_width, tiles_w_, columns, runs + filled, run);
+        filled += tiles_w_;
+        if (filled + tiles_w_ > run || (image == images - 1 && ty == tiles_h_ - 1)) {
+          kernels.gradient_run(runs, run, filled, z, point_stride);
+          z += filled;
+          filled = 0;
+        }
       }
-      gradient_row(rows, row_width, tiles_w_, rest, z + ty * tiles_w_, point_stride);
     }
   }
 }
@@ -570,8 +652,8 @@ void WinogradConvolution<Dtype>::Forward(const Dtype* input, const Dtype* bias, 
     columns_ = images * tiles;
     const Dtype* in = input + static_cast<size_t>(first) * channels * in_plane;
     Dtype* out = output + static_cast<size_t>(first) * out_channels * out_plane;
-    ForRanges(images * channels, threads_, [&](int begin, int end, int slot) {
-      TransformInput(in, begin, end, work.points.data(), work.scratch[slot].data());
+    ForRanges(channels, threads_, [&](int begin, int end, int slot) {
+      TransformInput(in, images, begin, end, work.points.data(), work.scratch[slot].data());
     });
     const Dtype* u = transformed_weights_.data();
     const Dtype* v = work.points.data();
@@ -586,8 +668,9 @@ void WinogradConvolution<Dtype>::Forward(const Dtype* input, const Dtype* bias, 
                       m + (point * out_channels + g * out_per_group) * columns);
     };
     RunTasks(kPoints * group, threads_, multiply);
-    ForRanges(images * out_channels, threads_, [&](int begin, int end, int slot) {
-      TransformOutput(work.products.data(), bias, begin, end, out, work.scratch[slot].data());
+    ForRanges(out_channels, threads_, [&](int begin, int end, int slot) {
+      TransformOutput(work.products.data(), bias, images, begin, end, out,
+                      work.scratch[slot].data());
     });
   }
 }
@@ -616,11 +699,11 @@ void WinogradConvolution<Dtype>::WeightGradient(const Dtype* input, const Dtype*
     columns_ = images * tiles;
     const Dtype* in = input + static_cast<size_t>(first) * channels * in_plane;
     const Dtype* dy = output_diff + static_cast<size_t>(first) * out_channels * out_plane;
-    ForRanges(images * channels, threads_, [&](int begin, int end, int slot) {
-      TransformInput(in, begin, end, work.points.data(), work.scratch[slot].data());
+    ForRanges(channels, threads_, [&](int begin, int end, int slot) {
+      TransformInput(in, images, begin, end, work.points.data(), work.scratch[slot].data());
     });
-    ForRanges(images * out_channels, threads_, [&](int begin, int end, int slot) {
-      TransformOutputDiff(dy, begin, end, work.products.data(), work.scratch[slot].data());
+    ForRanges(out_channels, threads_, [&](int begin, int end, int slot) {
+      TransformOutputDiff(dy, images, begin, end, work.products.data(), work.scratch[slot].data());
     });
     const Dtype* v = work.points.data();
     const Dtype* z = work.products.data();

@@ -26,8 +26,8 @@ struct WinogradGeometry {
 /// point the channels mix through one matrix product, (K x C) * (C x tiles), which BLAS computes;
 /// the 36 products are carried back to the outputs.
 ///
-/// A pass runs in three phases, each split between threads: input transform (by image and
-/// channel), the products (by point and group), output transform (by image and output channel).
+/// A pass runs in three phases, each split between threads: input transform (by channel), the
+/// products (by point and group), output transform (by output channel).
 /// Every output is computed by one task in a fixed order, so results do not depend on the threads.
 /// Images go through in chunks whose transformed data fit kBudget.
 ///
@@ -46,9 +46,11 @@ class WinogradConvolution {
   /// Bytes of transformed input and products held at once.
   static constexpr size_t kBudget = size_t(16) << 20;
 
-  /// Whether the method is expected to beat im2col + GEMM on this geometry: a 3x3 or 5x5 kernel,
-  /// enough channels per group for the products to run well, and output planes that waste little
-  /// of their last tiles.
+  /// Whether the method applies: a 3x3 or 5x5 kernel, channels that divide into the groups.
+  static bool Possible(const WinogradGeometry& g);
+  /// Whether it is expected to beat im2col + GEMM: possible, enough channels per group for the
+  /// products to run well and to pay for the transforms, and output planes that waste little of
+  /// their last tiles (measured on the zoo's shapes; see scripts/bench/winograd.sh).
   static bool Worthwhile(const WinogradGeometry& g);
 
   /// Sizes the buffers for `images` images on `threads` threads.
@@ -68,15 +70,15 @@ class WinogradConvolution {
   void WeightGradient(const Dtype* input, const Dtype* output_diff, Dtype* weight_diff);
 
  private:
-  /// The input planes [plane_begin, plane_end) of a chunk (image-major) into `points`.
-  void TransformInput(const Dtype* input, int plane_begin, int plane_end, Dtype* points,
-                      Dtype* scratch) const;
-  /// The output planes [plane_begin, plane_end) of a chunk from `products`.
-  void TransformOutput(const Dtype* products, const Dtype* bias, int plane_begin, int plane_end,
-                       Dtype* output, Dtype* scratch) const;
-  /// The output-gradient planes [plane_begin, plane_end) of a chunk into `points`.
-  void TransformOutputDiff(const Dtype* output_diff, int plane_begin, int plane_end,
-                           Dtype* points, Dtype* scratch) const;
+  /// The input channels [channel_begin, channel_end) of a chunk of images into `points`.
+  void TransformInput(const Dtype* input, int images, int channel_begin, int channel_end,
+                      Dtype* points, Dtype* scratch) const;
+  /// The output channels [channel_begin, channel_end) of a chunk of images from `products`.
+  void TransformOutput(const Dtype* products, const Dtype* bias, int images, int channel_begin,
+                       int channel_end, Dtype* output, Dtype* scratch) const;
+  /// The output-gradient channels [channel_begin, channel_end) of a chunk into `points`.
+  void TransformOutputDiff(const Dtype* output_diff, int images, int channel_begin,
+                           int channel_end, Dtype* points, Dtype* scratch) const;
 
   WinogradGeometry g_;
   /// Outputs per tile side: 4 for 3x3 kernels, 2 for 5x5.

@@ -747,11 +747,10 @@ TYPED_TEST(ConvolutionBatchedTest, PlanFollowsWidthBudgetAndThreads) {
     int chunk, tasks;
   };
   // LeNet's conv2 (8x8 outputs): 4 images make 256 columns; conv1 (24x24) is wide enough alone.
-  // (engine: CAFFE keeps conv2 off the Winograd path, which it would otherwise take.)
   const std::vector<Case> cases = {
-      {{64, 20, 12, 12}, "num_output: 50 kernel_size: 5 engine: CAFFE", 4, 16},
+      {{64, 20, 12, 12}, "num_output: 50 kernel_size: 5", 4, 16},
       {{64, 1, 28, 28}, "num_output: 20 kernel_size: 5", 1, 64},
-      {{10, 20, 12, 12}, "num_output: 50 kernel_size: 5 engine: CAFFE", 4, 3},
+      {{10, 20, 12, 12}, "num_output: 50 kernel_size: 5", 4, 3},
       {{9, 2, 3, 3}, "num_output: 2 kernel_size: 1", 9, 1},
   };
   for (const Case& c : cases) {
@@ -771,7 +770,7 @@ TYPED_TEST(ConvolutionBatchedTest, PlanFollowsWidthBudgetAndThreads) {
                                    (c.tasks > 1 ? " threads)" : " thread)"));
   }
   // A budget of one image's columns (20 * 25 * 64 values) leaves one image per task.
-  auto small = MakeConv<Dtype>("num_output: 50 kernel_size: 5 engine: CAFFE", {Batching::kAuto, 0, 2}, &context);
+  auto small = MakeConv<Dtype>("num_output: 50 kernel_size: 5", {Batching::kAuto, 0, 2}, &context);
   small->set_column_budget(sizeof(Dtype) * 20 * 25 * 64);
   Blob<Dtype> bottom(6, 20, 12, 12), top;
   small->SetUp({&bottom}, {&top});

@@ -1,5 +1,6 @@
-// Winograd's F(4x4, 3x3) and F(2x2, 5x5) against the im2col + GEMM path, which a layer runs when
-// set_winograd(false), on awkward shapes: forward, the bottom gradient (the adjoint convolution),
+// Winograd's F(4x4, 3x3) and F(2x2, 5x5) against the im2col + GEMM path, which a layer runs with
+// set_winograd(WinogradUse::kNever), on awkward shapes (kWherePossible, so that small channel
+// counts take the path too): forward, the bottom gradient (the adjoint convolution),
 // the weight and bias gradients, groups, pads 0 to 2, sizes that leave partial tiles, chunks of
 // images, and the thread count's (non-)effect; plus the finite-difference check and the rules for
 // when the path is taken.
@@ -44,7 +45,7 @@ Result<Dtype> RunLayer(const std::string& conv_param, bool allow_winograd, int t
   auto layer = std::dynamic_pointer_cast<BaseConvolutionLayer<Dtype>>(
       MakeLayer<Dtype>(ConvText(conv_param), &context));
   EXPECT_TRUE(layer != nullptr);
-  layer->set_winograd(allow_winograd);
+  layer->set_winograd(allow_winograd ? WinogradUse::kWherePossible : WinogradUse::kNever);
   layer->set_threads(threads);
   Blob<Dtype> bottom(bottom_in.shape()), top;
   bottom.CopyFrom(bottom_in);
@@ -180,6 +181,7 @@ TYPED_TEST(WinogradConvTest, GradientCheck) {
   Context context;
   auto layer = std::dynamic_pointer_cast<BaseConvolutionLayer<Dtype>>(
       MakeLayer<Dtype>(ConvText("num_output: 8 kernel_size: 3 pad: 1"), &context));
+  layer->set_winograd(WinogradUse::kWherePossible);
   Blob<Dtype> bottom({2, 8, 8, 6}), top;
   FillUniform<Dtype>(&bottom, -1, 1, 3);
   GradientCheckOptions<Dtype> options;
@@ -191,6 +193,7 @@ TYPED_TEST(WinogradConvTest, GradientCheck) {
   EXPECT_TRUE(layer->winograd()) << layer->engine();
   auto five = std::dynamic_pointer_cast<BaseConvolutionLayer<Dtype>>(
       MakeLayer<Dtype>(ConvText("num_output: 8 kernel_size: 5 pad: 2"), &context));
+  five->set_winograd(WinogradUse::kWherePossible);
   Blob<Dtype> bottom5({2, 8, 6, 4}), top5;
   FillUniform<Dtype>(&bottom5, -1, 1, 4);
   checker.Check(five.get(), {&bottom5}, {&top5});
@@ -207,25 +210,29 @@ TYPED_TEST(WinogradConvTest, OnlyWhereTheShapeQualifies) {
     bool winograd;
   };
   const std::vector<Case> cases = {
-      {"Convolution", "num_output: 8 kernel_size: 3 pad: 1", {2, 8, 8, 8}, true},
-      {"Convolution", "num_output: 8 kernel_size: 3 pad: 1", {1, 8, 13, 13}, true},
-      // Stride 2, dilation 2, 7x7 and 3x5 kernels, pads past kernel - 1, few channels in or out,
-      // depthwise, 3 spatial axes, the transposed direction, 2x2 outputs (mostly wasted tiles).
-      {"Convolution", "num_output: 8 kernel_size: 3 pad: 1 stride: 2", {2, 8, 8, 8}, false},
-      {"Convolution", "num_output: 8 kernel_size: 3 pad: 2 dilation: 2", {2, 8, 8, 8}, false},
-      {"Convolution", "num_output: 8 kernel_size: 5 pad: 2", {2, 8, 8, 8}, true},
-      {"Convolution", "num_output: 8 kernel_size: 7 pad: 3", {2, 8, 8, 8}, false},
-      {"Convolution", "num_output: 8 kernel_h: 3 kernel_w: 5 pad: 1", {2, 8, 8, 8}, false},
-      {"Convolution", "num_output: 8 kernel_size: 3 pad: 3", {2, 8, 8, 8}, false},
-      {"Convolution", "num_output: 8 kernel_size: 5 pad: 5", {2, 8, 8, 8}, false},
-      {"Convolution", "num_output: 8 kernel_size: 3 pad: 1", {2, 3, 8, 8}, false},
-      {"Convolution", "num_output: 4 kernel_size: 3 pad: 1", {2, 8, 8, 8}, false},
-      {"Convolution", "num_output: 8 group: 8 kernel_size: 3 pad: 1", {2, 8, 8, 8}, false},
-      {"Convolution", "num_output: 8 kernel_size: 3 pad: 1", {2, 8, 4, 4, 4}, false},
-      {"Deconvolution", "num_output: 8 kernel_size: 3 pad: 1", {2, 8, 8, 8}, false},
-      {"Convolution", "num_output: 8 kernel_size: 3", {2, 8, 4, 4}, false},
+      {"Convolution", "num_output: 32 kernel_size: 3 pad: 1", {2, 32, 8, 8}, true},
+      {"Convolution", "num_output: 32 kernel_size: 3 pad: 1", {1, 16, 13, 13}, true},
+      {"Convolution", "num_output: 32 kernel_size: 5 pad: 2", {2, 32, 16, 16}, true},
+      {"Convolution", "num_output: 256 group: 2 kernel_size: 5 pad: 2", {1, 96, 27, 27}, true},
+      // Stride 2, dilation 2, 7x7 and 3x5 kernels, pads past kernel - 1, depthwise, 3 spatial
+      // axes, the transposed direction, 2x2 outputs (mostly wasted tiles).
+      {"Convolution", "num_output: 32 kernel_size: 3 pad: 1 stride: 2", {2, 32, 8, 8}, false},
+      {"Convolution", "num_output: 32 kernel_size: 3 pad: 2 dilation: 2", {2, 32, 8, 8}, false},
+      {"Convolution", "num_output: 32 kernel_size: 7 pad: 3", {2, 32, 8, 8}, false},
+      {"Convolution", "num_output: 32 kernel_h: 3 kernel_w: 5 pad: 1", {2, 32, 8, 8}, false},
+      {"Convolution", "num_output: 32 kernel_size: 3 pad: 3", {2, 32, 8, 8}, false},
+      {"Convolution", "num_output: 32 kernel_size: 5 pad: 5", {2, 32, 8, 8}, false},
+      {"Convolution", "num_output: 32 group: 32 kernel_size: 3 pad: 1", {2, 32, 8, 8}, false},
+      {"Convolution", "num_output: 32 kernel_size: 3 pad: 1", {2, 32, 4, 4, 4}, false},
+      {"Convolution", "num_output: 32 kernel_size: 3", {2, 32, 4, 4}, false},
+      {"Deconvolution", "num_output: 32 kernel_size: 3 pad: 1", {2, 32, 8, 8}, false},
+      // Too few channels on either side for the products and transforms to pay: 3 in (a first
+      // layer), 8 out, LeNet's conv2 (20 -> 50 at 5x5).
+      {"Convolution", "num_output: 32 kernel_size: 3 pad: 1", {2, 3, 8, 8}, false},
+      {"Convolution", "num_output: 8 kernel_size: 3 pad: 1", {2, 32, 8, 8}, false},
+      {"Convolution", "num_output: 50 kernel_size: 5", {64, 20, 12, 12}, false},
       // Caffe's own engine asked for by name.
-      {"Convolution", "num_output: 8 kernel_size: 3 pad: 1 engine: CAFFE", {2, 8, 8, 8}, false},
+      {"Convolution", "num_output: 32 kernel_size: 3 pad: 1 engine: CAFFE", {2, 32, 8, 8}, false},
   };
   for (const Case& c : cases) {
     auto layer = std::dynamic_pointer_cast<BaseConvolutionLayer<Dtype>>(
