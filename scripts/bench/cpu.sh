@@ -13,8 +13,10 @@
 # train step from `moka train` run for two iteration counts (the difference cancels start-up).
 # PyTorch runs the same layers on the same shapes, built from the same prototxt
 # (caffe_torch.py), on the same number of threads. GFLOP/s counts convolution and inner-product
-# multiply-adds as 2 operations, forward plus weight and input gradients; the ceiling is OpenBLAS
-# sgemm on a 2048^2 product on the same threads (sgemm.c, compiled here).
+# multiply-adds as 2 operations, forward plus weight and input gradients, as the direct method
+# needs them (Winograd layers do fewer, so their rate is an effective one and may pass the
+# ceiling); the ceiling is OpenBLAS sgemm on a 2048^2 product on the same threads (sgemm.c,
+# compiled here), the best of its runs at the start and at the end.
 # Then peak resident memory of inference (TEST phase, batch 16) for AlexNet and GoogLeNet: moka
 # test and a PyTorch no-grad forward, each in its own process.
 #
@@ -57,9 +59,12 @@ net_file() {  # zoo-relative path, reference-relative fallback
 echo "== sgemm ceiling (OpenBLAS, $threads threads)"
 cc -O2 -o "$work/sgemm" "$here/sgemm.c" $(pkg-config --cflags --libs openblas)
 ceiling=0
-for ((round = 0; round < rounds; round++)); do
-  ceiling="$("$work/sgemm" 2048 5 | awk -v best="$ceiling" '/sgemm_gflops/ { print ($2 > best ? $2 : best) }')"
-done
+measure_ceiling() {  # keeps the best of `rounds` sgemm runs, and of earlier calls
+  for ((round = 0; round < rounds; round++)); do
+    ceiling="$("$work/sgemm" 2048 5 | awk -v best="$ceiling" '/sgemm_gflops/ { print ($2 > best ? $2 : best) }')"
+  done
+}
+measure_ceiling
 echo "sgemm: $ceiling GFLOP/s"
 
 moka_time() {  # net -> "forward_ms forward_backward_ms"
@@ -109,11 +114,15 @@ min_fields() {
 }
 
 declare -a table
-add_row() {  # name batch what moka_ms torch_ms gflop
-  table+=("$(awk -v n="$1" -v b="$2" -v w="$3" -v m="$4" -v t="$5" -v g="$6" -v c="$ceiling" 'BEGIN {
+add_row() {  # name batch what moka_ms torch_ms gflop (formatted at the end, against the ceiling)
+  table+=("$1|$2|$3|$4|$5|$6")
+}
+format_row() {
+  IFS='|' read -r n b w m t g <<<"$1"
+  awk -v n="$n" -v b="$b" -v w="$w" -v m="$m" -v t="$t" -v g="$g" -v c="$ceiling" 'BEGIN {
     gf = g / (m / 1000)
-    printf "%-10s %5d %-13s %10.2f %10.2f %9.1f %9.1f %8.1f %6.0f%% %8.2f", n, b, w, m, t,
-      1000 * b / m, 1000 * b / t, gf, 100 * gf / c, m / t }')")
+    printf "%-10s %5d %-13s %10.2f %10.2f %9.1f %9.1f %8.1f %6.0f%% %8.2f\n", n, b, w, m, t,
+      1000 * b / m, 1000 * b / t, gf, 100 * gf / c, m / t }'
 }
 
 train_row() {  # name source shape batch moka_time_iters short long torch_iters
@@ -193,12 +202,14 @@ for row in "alexnet bvlc_alexnet/deploy.prototxt models/bvlc_alexnet/deploy.prot
   memory+=("$(awk -v n="$name" -v m="$m_kib" -v t="$t_kib" 'BEGIN { printf "%-10s %12.1f %12.1f %8.2f", n, m / 1024, t / 1024, m / t }')")
 done
 
+# Measured again at the end: the machine may have been busy at the start.
+measure_ceiling
 echo
 echo "== cpu.sh summary: $threads threads, fastest of $rounds rounds, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
 echo "sgemm ceiling: $ceiling GFLOP/s"
 printf '%-10s %5s %-13s %10s %10s %9s %9s %8s %7s %8s\n' net batch measure "moka ms" "torch ms" \
   "moka im/s" "torch im/s" "GFLOP/s" ceiling moka/torch
-printf '%s\n' "${table[@]}"
+for row in "${table[@]}"; do format_row "$row"; done
 if [[ ${#memory[@]} -gt 0 ]]; then
   printf '%-10s %12s %12s %8s\n' inference "moka MiB" "torch MiB" moka/torch
   printf '%s\n' "${memory[@]}"
