@@ -12,9 +12,9 @@
 
 #include "filler.hpp"
 #include "im2col.hpp"
-#include "task_pool.hpp"
 #include "layers/depthwise_conv.hpp"
 #include "math_functions.hpp"
+#include "task_pool.hpp"
 
 namespace moka {
 namespace {
@@ -303,8 +303,8 @@ void BaseConvolutionLayer<Dtype>::PlanWinograd() {
   // engine: CAFFE asks for Caffe's own method, im2col + GEMM, as it does on the GPU.
   const bool caffe_engine =
       this->layer_param_.convolution_param().engine() == ConvolutionParameter::CAFFE;
-  if (winograd_use_ == WinogradUse::kNever || caffe_engine || reverse_dimensions() || num_spatial_axes_ != 2 ||
-      force_nd_im2col_) {
+  if (winograd_use_ == WinogradUse::kNever || caffe_engine || reverse_dimensions() ||
+      num_spatial_axes_ != 2 || force_nd_im2col_) {
     return;
   }
   const int kernel = kernel_shape_[0];

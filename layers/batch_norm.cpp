@@ -1,9 +1,72 @@
 #include "layers/batch_norm.hpp"
 
+#include <algorithm>
+
+#include "cpu_parallel.hpp"
 #include "layer_registry.hpp"
 #include "math_functions.hpp"
 
 namespace moka {
+namespace {
+
+/// Rows [begin, end) of (n, c) rows: y = (x - mean[c]) / deviation[c]. x may be y.
+template <typename Dtype>
+MOKA_ALWAYS_INLINE void NormalizeBody(int begin, int end, int channels, int spatial,
+                                      const Dtype* mean, const Dtype* deviation, const Dtype* x,
+                                      Dtype* y) {
+  for (int row = begin; row < end; ++row) {
+    const int c = row % channels;
+    const Dtype m = mean[c];
+    const Dtype d = deviation[c];
+    const Dtype* in = x + size_t(row) * spatial;
+    Dtype* out = y + size_t(row) * spatial;
+    if (in == out) {
+      for (int i = 0; i < spatial; ++i) out[i] = (out[i] - m) / d;
+    } else {
+      const Dtype* __restrict from = in;
+      Dtype* __restrict to = out;
+      for (int i = 0; i < spatial; ++i) to[i] = (from[i] - m) / d;
+    }
+  }
+}
+MOKA_VECTOR_CLONES void NormalizeRows(int begin, int end, int channels, int spatial,
+                                      const float* mean, const float* deviation, const float* x,
+                                      float* y) {
+  NormalizeBody(begin, end, channels, spatial, mean, deviation, x, y);
+}
+MOKA_VECTOR_CLONES void NormalizeRows(int begin, int end, int channels, int spatial,
+                                      const double* mean, const double* deviation, const double* x,
+                                      double* y) {
+  NormalizeBody(begin, end, channels, spatial, mean, deviation, x, y);
+}
+
+/// Rows [begin, end): dx = dy / deviation[c]. dy may be dx.
+template <typename Dtype>
+MOKA_ALWAYS_INLINE void DivideBody(int begin, int end, int channels, int spatial,
+                                   const Dtype* deviation, const Dtype* dy, Dtype* dx) {
+  for (int row = begin; row < end; ++row) {
+    const Dtype d = deviation[row % channels];
+    const Dtype* in = dy + size_t(row) * spatial;
+    Dtype* out = dx + size_t(row) * spatial;
+    if (in == out) {
+      for (int i = 0; i < spatial; ++i) out[i] = out[i] / d;
+    } else {
+      const Dtype* __restrict from = in;
+      Dtype* __restrict to = out;
+      for (int i = 0; i < spatial; ++i) to[i] = from[i] / d;
+    }
+  }
+}
+MOKA_VECTOR_CLONES void DivideRows(int begin, int end, int channels, int spatial,
+                                   const float* deviation, const float* dy, float* dx) {
+  DivideBody(begin, end, channels, spatial, deviation, dy, dx);
+}
+MOKA_VECTOR_CLONES void DivideRows(int begin, int end, int channels, int spatial,
+                                   const double* deviation, const double* dy, double* dx) {
+  DivideBody(begin, end, channels, spatial, deviation, dy, dx);
+}
+
+}  // namespace
 
 template <typename Dtype>
 BatchNormLayer<Dtype>::BatchNormLayer(const LayerParameter& param) : Layer<Dtype>(param) {
@@ -109,30 +172,27 @@ void BatchNormLayer<Dtype>::AddPerChannel(const Dtype* values, Dtype sign, Dtype
 template <typename Dtype>
 void BatchNormLayer<Dtype>::Forward_cpu(const BlobVec& bottom, const BlobVec& top) {
   const int count = bottom[0]->count();
-  if (bottom[0] != top[0]) cpu_copy(count, bottom[0]->cpu_data(), top[0]->mutable_cpu_data());
   if (use_global_stats_) {
+    // Inference: one pass from bottom to top, (x - mean) / sqrt(var + eps) per channel, the
+    // same operations in the same order as the general path below.
     const Dtype factor = this->blobs_[2]->cpu_data()[0];
     const Dtype scale = factor == 0 ? Dtype(0) : Dtype(1) / factor;
     cpu_scale(channels_, scale, this->blobs_[0]->cpu_data(), mean_.mutable_cpu_data());
     cpu_scale(channels_, scale, this->blobs_[1]->cpu_data(), variance_.mutable_cpu_data());
-  } else {
-    ChannelSums(bottom[0]->cpu_data(), Dtype(1. / num_ / spatial_dim_), mean_.mutable_cpu_data());
-  }
-  Dtype* y = top[0]->mutable_cpu_data();
-  if (use_global_stats_) {
-    // Inference: one pass over the data, (x - mean) / sqrt(var + eps) per channel, the same
-    // operations in the same order as the general path below.
     cpu_add_scalar(channels_, eps_, variance_.mutable_cpu_data());
     cpu_sqrt(channels_, variance_.cpu_data(), variance_.mutable_cpu_data());
     const Dtype* mean = mean_.cpu_data();
     const Dtype* deviation = variance_.cpu_data();
-    for (int n = 0; n < num_; ++n) {
-      for (int c = 0; c < channels_; ++c, y += spatial_dim_) {
-        for (int i = 0; i < spatial_dim_; ++i) y[i] = (y[i] - mean[c]) / deviation[c];
-      }
-    }
+    const Dtype* x = bottom[0]->cpu_data();
+    Dtype* y = top[0]->mutable_cpu_data();
+    ParallelFor(num_ * channels_, size_t(num_) * channels_ * spatial_dim_, [&](int begin, int end) {
+      NormalizeRows(begin, end, channels_, spatial_dim_, mean, deviation, x, y);
+    });
     return;
   }
+  if (bottom[0] != top[0]) cpu_copy(count, bottom[0]->cpu_data(), top[0]->mutable_cpu_data());
+  ChannelSums(bottom[0]->cpu_data(), Dtype(1. / num_ / spatial_dim_), mean_.mutable_cpu_data());
+  Dtype* y = top[0]->mutable_cpu_data();
   AddPerChannel(mean_.cpu_data(), Dtype(-1), y);
 
   cpu_sqr(count, y, temp_.mutable_cpu_data());
@@ -161,22 +221,22 @@ void BatchNormLayer<Dtype>::Backward_cpu(const BlobVec& top,
   if (!propagate_down[0]) return;
   const int count = bottom[0]->count();
   const Dtype* dy = top[0]->cpu_diff();
+  if (use_global_stats_) {
+    // variance_ holds sqrt(var + eps) per channel since the forward pass; element by element,
+    // so in place needs no copy.
+    const Dtype* deviation = variance_.cpu_data();
+    Dtype* dx = bottom[0]->mutable_cpu_diff();
+    ParallelFor(num_ * channels_, size_t(num_) * channels_ * spatial_dim_, [&](int begin, int end) {
+      DivideRows(begin, end, channels_, spatial_dim_, deviation, dy, dx);
+    });
+    return;
+  }
   if (bottom[0] == top[0]) {
     // In place the bottom diff is the top diff; keep a copy before overwriting it.
     cpu_copy(count, dy, x_norm_.mutable_cpu_diff());
     dy = x_norm_.cpu_diff();
   }
   Dtype* dx = bottom[0]->mutable_cpu_diff();
-  if (use_global_stats_) {
-    // variance_ holds sqrt(var + eps) per channel since the forward pass.
-    const Dtype* deviation = variance_.cpu_data();
-    for (int n = 0; n < num_; ++n) {
-      for (int c = 0; c < channels_; ++c, dy += spatial_dim_, dx += spatial_dim_) {
-        for (int i = 0; i < spatial_dim_; ++i) dx[i] = dy[i] / deviation[c];
-      }
-    }
-    return;
-  }
   // dx = (dy - mean(dy) - y * mean(dy * y)) / sqrt(var + eps), means per channel.
   const Dtype* y = x_norm_.cpu_data();
   cpu_mul(count, y, dy, dx);

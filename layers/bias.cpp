@@ -1,10 +1,85 @@
 #include "layers/bias.hpp"
 
+#include <algorithm>
+#include <cstring>
+
+#include "cpu_parallel.hpp"
 #include "filler.hpp"
 #include "layer_registry.hpp"
 #include "math_functions.hpp"
 
 namespace moka {
+namespace {
+
+/// Rows [begin, end) of (outer, channel) rows: y = x + b[channel]; x may be y.
+template <typename Dtype>
+MOKA_ALWAYS_INLINE void AddRowsBody(int begin, int end, int channels, int inner, const Dtype* b,
+                                    const Dtype* x, Dtype* y) {
+  for (int row = begin; row < end; ++row) {
+    const Dtype bias = b[row % channels];
+    const Dtype* in = x + size_t(row) * inner;
+    Dtype* out = y + size_t(row) * inner;
+    if (in == out) {
+      for (int i = 0; i < inner; ++i) out[i] += bias;
+    } else {
+      const Dtype* __restrict from = in;
+      Dtype* __restrict to = out;
+      for (int i = 0; i < inner; ++i) to[i] = from[i] + bias;
+    }
+  }
+}
+MOKA_VECTOR_CLONES void AddRows(int begin, int end, int channels, int inner, const float* b,
+                                const float* x, float* y) {
+  AddRowsBody(begin, end, channels, inner, b, x, y);
+}
+MOKA_VECTOR_CLONES void AddRows(int begin, int end, int channels, int inner, const double* b,
+                                const double* x, double* y) {
+  AddRowsBody(begin, end, channels, inner, b, x, y);
+}
+
+/// Channels [begin, end): db[d] += the sum of dy over its rows, row by row in outer order, each
+/// row summed in lanes combined in a fixed order (a sum depends only on the data, never on the
+/// threads); dx = dy as well when dx is set.
+template <typename Dtype>
+MOKA_ALWAYS_INLINE void SumChannelsBody(int begin, int end, int outer, int channels, int inner,
+                                        const Dtype* dy, Dtype* dx, Dtype* db) {
+  using V = typename Pack<Dtype>::V;
+  constexpr int kWidth = Pack<Dtype>::kWidth;
+  for (int d = begin; d < end; ++d) {
+    Dtype total = db[d];
+    for (int o = 0; o < outer; ++o) {
+      const size_t offset = (size_t(o) * channels + d) * inner;
+      const Dtype* g = dy + offset;
+      V sum0 = {}, sum1 = {};
+      int i = 0;
+      for (; i + 2 * kWidth <= inner; i += 2 * kWidth) {
+        V a, b;
+        std::memcpy(&a, g + i, sizeof(V));
+        std::memcpy(&b, g + i + kWidth, sizeof(V));
+        sum0 += a;
+        sum1 += b;
+      }
+      Dtype tail = 0;
+      for (; i < inner; ++i) tail += g[i];
+      const V sum = sum0 + sum1;
+      Dtype row = 0;
+      for (int l = 0; l < kWidth; ++l) row += sum[l];
+      total += row + tail;
+      if (dx != nullptr) std::memcpy(dx + offset, g, inner * sizeof(Dtype));
+    }
+    db[d] = total;
+  }
+}
+MOKA_VECTOR_CLONES void SumChannels(int begin, int end, int outer, int channels, int inner,
+                                    const float* dy, float* dx, float* db) {
+  SumChannelsBody(begin, end, outer, channels, inner, dy, dx, db);
+}
+MOKA_VECTOR_CLONES void SumChannels(int begin, int end, int outer, int channels, int inner,
+                                    const double* dy, double* dx, double* db) {
+  SumChannelsBody(begin, end, outer, channels, inner, dy, dx, db);
+}
+
+}  // namespace
 
 std::vector<int> BroadcastParamShape(const std::vector<int>& bottom_shape, int axis, int num_axes) {
   MOKA_CHECK(num_axes >= -1, ConfigError,
@@ -51,10 +126,6 @@ void BiasLayer<Dtype>::Reshape(const BlobVec& bottom, const BlobVec& top) {
   bias_dim_ = bias.count();
   inner_dim_ = bottom[0]->count(axis + bias.num_axes());
   if (top[0] != bottom[0]) top[0]->ReshapeLike(*bottom[0]);
-  if (bias_multiplier_.count() != inner_dim_) {
-    bias_multiplier_.Reshape({inner_dim_});
-    bias_multiplier_.set_data(1);
-  }
 }
 
 template <typename Dtype>
@@ -62,33 +133,30 @@ void BiasLayer<Dtype>::Forward_cpu(const BlobVec& bottom, const BlobVec& top) {
   const Dtype* b = (bottom.size() > 1 ? bottom[1] : this->blobs_[0].get())->cpu_data();
   const Dtype* x = bottom[0]->cpu_data();
   Dtype* y = top[0]->mutable_cpu_data();
-  if (x != y) cpu_copy(bottom[0]->count(), x, y);
-  for (int o = 0; o < outer_dim_; ++o) {
-    for (int d = 0; d < bias_dim_; ++d) {
-      cpu_add_scalar(inner_dim_, b[d], y);
-      y += inner_dim_;
-    }
-  }
+  const int rows = outer_dim_ * bias_dim_;
+  ParallelFor(rows, size_t(rows) * inner_dim_,
+              [&](int begin, int end) { AddRows(begin, end, bias_dim_, inner_dim_, b, x, y); });
 }
 
 template <typename Dtype>
 void BiasLayer<Dtype>::Backward_cpu(const BlobVec& top, const std::vector<bool>& propagate_down,
                                     const BlobVec& bottom) {
-  if (propagate_down[0] && bottom[0] != top[0]) {
-    cpu_copy(bottom[0]->count(), top[0]->cpu_diff(), bottom[0]->mutable_cpu_diff());
-  }
+  const bool copy = propagate_down[0] && bottom[0] != top[0];
   const bool learned = bottom.size() == 1;
-  if (learned ? !this->param_propagate_down(0) : !propagate_down[1]) return;
-  // A learned bias accumulates its gradient; a bottom's diff is overwritten.
-  Dtype* db = (learned ? this->blobs_[0].get() : bottom[1])->mutable_cpu_diff();
+  const bool bias_grad = learned ? this->param_propagate_down(0) : propagate_down[1];
   const Dtype* dy = top[0]->cpu_diff();
-  Dtype beta = learned ? Dtype(1) : Dtype(0);
-  for (int o = 0; o < outer_dim_; ++o) {
-    cpu_gemv(Trans::kNo, bias_dim_, inner_dim_, Dtype(1), dy, bias_multiplier_.cpu_data(), beta,
-             db);
-    dy += static_cast<size_t>(bias_dim_) * inner_dim_;
-    beta = 1;
+  if (!bias_grad) {
+    if (copy) cpu_copy(bottom[0]->count(), dy, bottom[0]->mutable_cpu_diff());
+    return;
   }
+  // A learned bias accumulates its gradient; a bottom's diff is overwritten. Split by channel:
+  // each channel's sum comes from one task in one order, whatever the threads.
+  Dtype* db = (learned ? this->blobs_[0].get() : bottom[1])->mutable_cpu_diff();
+  if (!learned) cpu_set(bias_dim_, Dtype(0), db);
+  Dtype* dx = copy ? bottom[0]->mutable_cpu_diff() : nullptr;
+  ParallelFor(bias_dim_, size_t(outer_dim_) * bias_dim_ * inner_dim_, [&](int begin, int end) {
+    SumChannels(begin, end, outer_dim_, bias_dim_, inner_dim_, dy, dx, db);
+  });
 }
 
 MOKA_INSTANTIATE_CLASS(BiasLayer);

@@ -32,7 +32,6 @@ class BiasLayer : public Layer<Dtype> {
   int outer_dim_ = 0;
   int bias_dim_ = 0;
   int inner_dim_ = 0;
-  Blob<Dtype> bias_multiplier_;  // ones, length inner_dim
 };
 
 /// The shape of the axes [axis, axis + num_axes) of `bottom` (num_axes -1: to the end), checked.

@@ -1,9 +1,125 @@
 #include "layers/eltwise.hpp"
 
+#include <algorithm>
+#include <cstring>
+
+#include "cpu_parallel.hpp"
 #include "layer_registry.hpp"
 #include "math_functions.hpp"
 
 namespace moka {
+namespace {
+
+/// Elements per block: a block of the top stays in L1 while every bottom is folded into it.
+constexpr int kBlock = 512;
+
+/// y = x[0] op x[1] op ... over [begin, end) (at least two bottoms), folding the bottoms in order
+/// block by block. SUM starts from zero as Caffe's cleared top does (-0 + -0 gives +0 there).
+template <bool kProd, typename Dtype>
+MOKA_ALWAYS_INLINE void FoldBody(int begin, int end, int bottoms, const Dtype* const* x, Dtype* y) {
+  using V = typename Pack<Dtype>::V;
+  constexpr int kWidth = Pack<Dtype>::kWidth;
+  for (int start = begin; start < end; start += kBlock) {
+    const int stop = std::min(end, start + kBlock);
+    const int vector_stop = start + (stop - start) / kWidth * kWidth;
+    // The first two bottoms together: the top may be either of them (PROD in place).
+    int i = start;
+    for (; i < vector_stop; i += kWidth) {
+      V a, b;
+      std::memcpy(&a, x[0] + i, sizeof(V));
+      std::memcpy(&b, x[1] + i, sizeof(V));
+      const V c = kProd ? a * b : (V{} + a) + b;
+      std::memcpy(y + i, &c, sizeof(V));
+    }
+    for (; i < stop; ++i) y[i] = kProd ? x[0][i] * x[1][i] : (Dtype(0) + x[0][i]) + x[1][i];
+    for (int j = 2; j < bottoms; ++j) {
+      const Dtype* in = x[j];
+      for (i = start; i < vector_stop; i += kWidth) {
+        V a, b;
+        std::memcpy(&a, y + i, sizeof(V));
+        std::memcpy(&b, in + i, sizeof(V));
+        a = kProd ? a * b : a + b;
+        std::memcpy(y + i, &a, sizeof(V));
+      }
+      for (; i < stop; ++i) y[i] = kProd ? y[i] * in[i] : y[i] + in[i];
+    }
+  }
+}
+MOKA_VECTOR_CLONES void SumSpan(int begin, int end, int bottoms, const float* const* x, float* y) {
+  FoldBody<false>(begin, end, bottoms, x, y);
+}
+MOKA_VECTOR_CLONES void SumSpan(int begin, int end, int bottoms, const double* const* x,
+                                double* y) {
+  FoldBody<false>(begin, end, bottoms, x, y);
+}
+MOKA_VECTOR_CLONES void ProdSpan(int begin, int end, int bottoms, const float* const* x, float* y) {
+  FoldBody<true>(begin, end, bottoms, x, y);
+}
+MOKA_VECTOR_CLONES void ProdSpan(int begin, int end, int bottoms, const double* const* x,
+                                 double* y) {
+  FoldBody<true>(begin, end, bottoms, x, y);
+}
+
+/// y = the maximum over the bottoms, `index` the bottom holding it. Ties follow Caffe: between
+/// the first two bottoms the second wins, after that the earlier one keeps the element; a NaN
+/// never wins a comparison.
+template <typename Dtype>
+MOKA_ALWAYS_INLINE void MaxBody(int begin, int end, int bottoms, const Dtype* const* x, Dtype* y,
+                                int* index) {
+  for (int k = begin; k < end; ++k) {
+    const Dtype a = x[0][k];
+    const Dtype b = x[1][k];
+    const bool first = a > b;
+    Dtype best = first ? a : b;
+    int which = first ? 0 : 1;
+    for (int j = 2; j < bottoms; ++j) {
+      const Dtype v = x[j][k];
+      if (v > best) {
+        best = v;
+        which = j;
+      }
+    }
+    y[k] = best;
+    index[k] = which;
+  }
+}
+MOKA_VECTOR_CLONES void MaxSpan(int begin, int end, int bottoms, const float* const* x, float* y,
+                                int* index) {
+  MaxBody(begin, end, bottoms, x, y, index);
+}
+MOKA_VECTOR_CLONES void MaxSpan(int begin, int end, int bottoms, const double* const* x, double* y,
+                                int* index) {
+  MaxBody(begin, end, bottoms, x, y, index);
+}
+
+/// dx_j = c_j * dy for every bottom that wants a gradient; a coefficient of 1 copies (whole
+/// spans: the library copy streams large ones past the cache).
+template <typename Dtype>
+MOKA_ALWAYS_INLINE void SpreadBody(int begin, int end, int bottoms, const Dtype* coeffs,
+                                   const Dtype* dy, Dtype* const* dx) {
+  for (int j = 0; j < bottoms; ++j) {
+    if (dx[j] == nullptr) continue;
+    const Dtype* __restrict in = dy + begin;
+    Dtype* __restrict out = dx[j] + begin;
+    const Dtype c = coeffs[j];
+    const int m = end - begin;
+    if (c == Dtype(1)) {
+      std::memcpy(out, in, m * sizeof(Dtype));
+    } else {
+      for (int i = 0; i < m; ++i) out[i] = c * in[i];
+    }
+  }
+}
+MOKA_VECTOR_CLONES void SpreadSpan(int begin, int end, int bottoms, const float* coeffs,
+                                   const float* dy, float* const* dx) {
+  SpreadBody(begin, end, bottoms, coeffs, dy, dx);
+}
+MOKA_VECTOR_CLONES void SpreadSpan(int begin, int end, int bottoms, const double* coeffs,
+                                   const double* dy, double* const* dx) {
+  SpreadBody(begin, end, bottoms, coeffs, dy, dx);
+}
+
+}  // namespace
 
 template <typename Dtype>
 void EltwiseLayer<Dtype>::LayerSetUp(const BlobVec& bottom, const BlobVec& top) {
@@ -38,41 +154,37 @@ void EltwiseLayer<Dtype>::Reshape(const BlobVec& bottom, const BlobVec& top) {
   }
   top[0]->ReshapeLike(*bottom[0]);
   if (op_ == EltwiseParameter::MAX) max_index_.resize(bottom[0]->count());
+  inputs_.resize(bottom.size());
+  gradients_.resize(bottom.size());
 }
 
 template <typename Dtype>
 void EltwiseLayer<Dtype>::Forward_cpu(const BlobVec& bottom, const BlobVec& top) {
   const int n = top[0]->count();
+  const int bottoms = static_cast<int>(bottom.size());
+  for (int j = 0; j < bottoms; ++j) inputs_[j] = bottom[j]->cpu_data();
+  const Dtype* const* x = inputs_.data();
   Dtype* y = top[0]->mutable_cpu_data();
   switch (op_) {
     case EltwiseParameter::PROD:
-      cpu_mul(n, bottom[0]->cpu_data(), bottom[1]->cpu_data(), y);
-      for (size_t i = 2; i < bottom.size(); ++i) cpu_mul(n, y, bottom[i]->cpu_data(), y);
+      ParallelForValues(n, kBlock,
+                        [&](int begin, int end) { ProdSpan(begin, end, bottoms, x, y); });
       break;
     case EltwiseParameter::SUM:
-      cpu_set(n, Dtype(0), y);
-      for (size_t i = 0; i < bottom.size(); ++i) cpu_axpy(n, coeffs_[i], bottom[i]->cpu_data(), y);
+      if (std::all_of(coeffs_.begin(), coeffs_.end(), [](Dtype c) { return c == Dtype(1); })) {
+        ParallelForValues(n, kBlock,
+                          [&](int begin, int end) { SumSpan(begin, end, bottoms, x, y); });
+      } else {
+        // BLAS's axpy, as Caffe computes weighted sums (its rounding may differ from a plain
+        // multiply and add).
+        cpu_set(n, Dtype(0), y);
+        for (int j = 0; j < bottoms; ++j) cpu_axpy(n, coeffs_[j], x[j], y);
+      }
       break;
     case EltwiseParameter::MAX: {
       int* index = max_index_.data();
-      const Dtype* a = bottom[0]->cpu_data();
-      const Dtype* b = bottom[1]->cpu_data();
-      // Ties follow Caffe: between the first two bottoms the second wins, after that the
-      // earlier one keeps the element.
-      for (int k = 0; k < n; ++k) {
-        const bool first = a[k] > b[k];
-        y[k] = first ? a[k] : b[k];
-        index[k] = first ? 0 : 1;
-      }
-      for (size_t i = 2; i < bottom.size(); ++i) {
-        const Dtype* x = bottom[i]->cpu_data();
-        for (int k = 0; k < n; ++k) {
-          if (x[k] > y[k]) {
-            y[k] = x[k];
-            index[k] = static_cast<int>(i);
-          }
-        }
-      }
+      ParallelForValues(n, kBlock,
+                        [&](int begin, int end) { MaxSpan(begin, end, bottoms, x, y, index); });
       break;
     }
     default:
@@ -94,45 +206,62 @@ void EltwiseLayer<Dtype>::Backward_cpu(const BlobVec& top, const std::vector<boo
                                        const BlobVec& bottom) {
   CheckNotInPlace(top, bottom);
   const int n = top[0]->count();
+  const int bottoms = static_cast<int>(bottom.size());
+  bool any = false;
+  for (int j = 0; j < bottoms; ++j) {
+    gradients_[j] = propagate_down[j] ? bottom[j]->mutable_cpu_diff() : nullptr;
+    inputs_[j] = bottom[j]->cpu_data();
+    any = any || propagate_down[j];
+  }
+  if (!any) return;
   const Dtype* dy = top[0]->cpu_diff();
-  for (size_t i = 0; i < bottom.size(); ++i) {
-    if (!propagate_down[i]) continue;
-    Dtype* dx = bottom[i]->mutable_cpu_diff();
-    switch (op_) {
-      case EltwiseParameter::PROD:
-        if (stable_prod_grad_) {
-          // The product of the other bottoms, which stays exact where x_i is zero.
-          bool started = false;
-          for (size_t j = 0; j < bottom.size(); ++j) {
-            if (j == i) continue;
-            if (started) {
-              cpu_mul(n, dx, bottom[j]->cpu_data(), dx);
-            } else {
-              cpu_copy(n, bottom[j]->cpu_data(), dx);
-              started = true;
+  Dtype* const* dx = gradients_.data();
+  switch (op_) {
+    case EltwiseParameter::SUM:
+      ParallelForValues(n, kBlock, [&](int begin, int end) {
+        SpreadSpan(begin, end, bottoms, coeffs_.data(), dy, dx);
+      });
+      break;
+    case EltwiseParameter::PROD: {
+      const Dtype* y = top[0]->cpu_data();
+      ParallelForValues(n, kBlock, [&](int begin, int end) {
+        const int m = end - begin;
+        for (int i = 0; i < bottoms; ++i) {
+          if (dx[i] == nullptr) continue;
+          Dtype* d = dx[i] + begin;
+          if (stable_prod_grad_) {
+            // The product of the other bottoms, which stays exact where x_i is zero.
+            bool started = false;
+            for (int j = 0; j < bottoms; ++j) {
+              if (j == i) continue;
+              if (started) {
+                cpu_mul(m, d, inputs_[j] + begin, d);
+              } else {
+                cpu_copy(m, inputs_[j] + begin, d);
+                started = true;
+              }
             }
+          } else {
+            cpu_div(m, y + begin, inputs_[i] + begin, d);
           }
-        } else {
-          cpu_div(n, top[0]->cpu_data(), bottom[i]->cpu_data(), dx);
+          cpu_mul(m, dy + begin, d, d);
         }
-        cpu_mul(n, dy, dx, dx);
-        break;
-      case EltwiseParameter::SUM:
-        if (coeffs_[i] == Dtype(1)) {
-          cpu_copy(n, dy, dx);
-        } else {
-          cpu_scale(n, coeffs_[i], dy, dx);
-        }
-        break;
-      case EltwiseParameter::MAX: {
-        const int* index = max_index_.data();
-        const int which = static_cast<int>(i);
-        for (int k = 0; k < n; ++k) dx[k] = index[k] == which ? dy[k] : Dtype(0);
-        break;
-      }
-      default:
-        MOKA_THROW(ConfigError, "unknown eltwise_param.operation " << static_cast<int>(op_));
+      });
+      break;
     }
+    case EltwiseParameter::MAX: {
+      const int* index = max_index_.data();
+      ParallelForValues(n, kBlock, [&](int begin, int end) {
+        for (int i = 0; i < bottoms; ++i) {
+          if (dx[i] == nullptr) continue;
+          Dtype* d = dx[i];
+          for (int k = begin; k < end; ++k) d[k] = index[k] == i ? dy[k] : Dtype(0);
+        }
+      });
+      break;
+    }
+    default:
+      MOKA_THROW(ConfigError, "unknown eltwise_param.operation " << static_cast<int>(op_));
   }
 }
 

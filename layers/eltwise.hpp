@@ -40,6 +40,9 @@ class EltwiseLayer : public Layer<Dtype> {
   bool stable_prod_grad_ = true;
   /// MAX: index of the bottom that won at each element.
   std::vector<int> max_index_;
+  /// The bottoms' data and (null where not wanted) diffs, gathered for the one-pass loops.
+  std::vector<const Dtype*> inputs_;
+  std::vector<Dtype*> gradients_;
 #ifdef MOKA_CUDA
   /// MAX on the GPU: the winning bottom per element, kept on the device for backward.
   std::unique_ptr<SyncedMemory> gpu_max_index_;

@@ -29,6 +29,11 @@ class PoolingLayer : public Layer<Dtype> {
   void LayerSetUp(const BlobVec& bottom, const BlobVec& top) override;
   void Reshape(const BlobVec& bottom, const BlobVec& top) override;
 
+  /// Whether MAX may take its fast path (packs of neighbouring outputs compared tap by tap in
+  /// vector registers); false scans every window on its own, the reference the tests compare
+  /// against.
+  void set_fast_max(bool allowed) { fast_max_ = allowed; }
+
  protected:
   void Forward_cpu(const BlobVec& bottom, const BlobVec& top) override;
   void Backward_cpu(const BlobVec& top, const std::vector<bool>& propagate_down,
@@ -53,6 +58,11 @@ class PoolingLayer : public Layer<Dtype> {
   int pooled_height_ = 0, pooled_width_ = 0;
   /// MAX without a mask top: the argmax of each output within its input plane.
   std::vector<int> max_idx_;
+  /// MAX with a mask top: an int argmax plane per thread, before conversion to Dtype.
+  std::vector<int> mask_scratch_;
+  /// MAX: a padded copy of a plane per thread, for planes with many edge windows.
+  std::vector<Dtype> pad_scratch_;
+  bool fast_max_ = true;
   /// STOCHASTIC in TRAIN: one uniform draw per output, and the bottom index each output chose.
   std::vector<Dtype> rand_draw_;
   std::vector<int> rand_idx_;

@@ -39,7 +39,6 @@ class ScaleLayer : public Layer<Dtype> {
   int scale_dim_ = 0;
   int inner_dim_ = 0;
   Blob<Dtype> temp_;  // the input, kept when running in place
-  Blob<Dtype> bias_multiplier_;
 };
 
 }  // namespace moka

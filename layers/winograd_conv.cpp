@@ -4,19 +4,9 @@
 #include <cstdint>
 #include <cstring>
 
+#include "cpu_parallel.hpp"
 #include "error.hpp"
 #include "math_functions.hpp"
-#include "task_pool.hpp"
-
-// The transform loops are compiled for several instruction sets and picked when the library loads:
-// the rest of moka is built for the baseline x86-64, where they would run four floats at a time.
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-#define MOKA_VECTOR_CLONES \
-  __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
-#else
-#define MOKA_VECTOR_CLONES
-#endif
-#define MOKA_ALWAYS_INLINE inline __attribute__((always_inline))
 
 namespace moka {
 namespace {
@@ -102,10 +92,10 @@ MOKA_ALWAYS_INLINE Dtype KernelGradientValue(int j, const Dtype* p) {
 }
 
 /// The input transform, first half, for one row of tiles: `rows` are the six padded input rows,
-/// row_width = M * (tiles_w + 5 / M) each; `columns` has room for 7 such rows. B^T goes down every column at once
-/// (neighbouring tiles share columns) into `columns` (6 x row_width); then tile tx's six columns
-/// of transformed row i are copied out to runs[(6 i + s) * run + tx], s = 0..5, so that the second
-/// half works on long runs of tiles.
+/// row_width = M * (tiles_w + 5 / M) each; `columns` has room for 7 such rows. B^T goes down every
+/// column at once (neighbouring tiles share columns) into `columns` (6 x row_width); then tile tx's
+/// six columns of transformed row i are copied out to runs[(6 i + s) * run + tx], s = 0..5, so that
+/// the second half works on long runs of tiles.
 template <int M, typename Dtype>
 MOKA_ALWAYS_INLINE void InputColumnsBody(const Dtype* rows, int row_width, int tiles_w,
                                          Dtype* columns, Dtype* runs, int run) {
@@ -146,9 +136,9 @@ MOKA_ALWAYS_INLINE void InputRunBody(const Dtype* runs, int run, int count, Dtyp
     Dtype* v = out + static_cast<size_t>(6 * i) * point_stride;
 #pragma GCC ivdep
     for (int t = 0; t < count; ++t) {
-      InputPoints(e[t], e[run + t], e[2 * run + t], e[3 * run + t], e[4 * run + t],
-                  e[5 * run + t], v[t], v[point_stride + t], v[2 * point_stride + t],
-                  v[3 * point_stride + t], v[4 * point_stride + t], v[5 * point_stride + t]);
+      InputPoints(e[t], e[run + t], e[2 * run + t], e[3 * run + t], e[4 * run + t], e[5 * run + t],
+                  v[t], v[point_stride + t], v[2 * point_stride + t], v[3 * point_stride + t],
+                  v[4 * point_stride + t], v[5 * point_stride + t]);
     }
   }
 }
@@ -263,8 +253,8 @@ MOKA_ALWAYS_INLINE void KernelPointsBody(const Dtype* g, int count, Dtype* s, Dt
 /// kernel's point 0 (points point_stride apart, kernels 1 apart); G^T p G is added to dw (count
 /// kernels of R x R). s is scratch of 6 R count, w of R R count.
 template <int R, typename Dtype>
-MOKA_ALWAYS_INLINE void KernelGradientBody(const Dtype* p, size_t point_stride, int count,
-                                           Dtype* s, Dtype* w, Dtype* dw) {
+MOKA_ALWAYS_INLINE void KernelGradientBody(const Dtype* p, size_t point_stride, int count, Dtype* s,
+                                           Dtype* w, Dtype* dw) {
   // G^T along each row of points (6 rows of 6 into 6 rows of R), then down the columns.
   for (int i = 0; i < 6; ++i) {
 #pragma GCC ivdep
@@ -288,34 +278,33 @@ MOKA_ALWAYS_INLINE void KernelGradientBody(const Dtype* p, size_t point_stride, 
 }
 
 // One instance per type, tile or kernel size, and instruction set (see MOKA_VECTOR_CLONES).
-#define MOKA_WINOGRAD_KERNELS(Dtype, M, R)                                                      \
-  MOKA_VECTOR_CLONES void InputColumns##M(const Dtype* rows, int row_width, int tiles_w,        \
-                                          Dtype* columns, Dtype* runs, int run) {               \
-    InputColumnsBody<M>(rows, row_width, tiles_w, columns, runs, run);                          \
-  }                                                                                             \
-  MOKA_VECTOR_CLONES void OutputTiles##M(const Dtype* m, size_t point_stride, int count,        \
-                                         int run, Dtype* s, Dtype* y) {                         \
-    OutputTilesBody<M>(m, point_stride, count, run, s, y);                                      \
-  }                                                                                             \
-  MOKA_VECTOR_CLONES void OutputRow##M(const Dtype* y, int run, int width, Dtype b,             \
-                                       Dtype* row) {                                            \
-    OutputRowBody<M>(y, run, width, b, row);                                                    \
-  }                                                                                             \
-  MOKA_VECTOR_CLONES void GradientColumns##M(const Dtype* rows, int row_width, int tiles_w,     \
-                                             Dtype* columns, Dtype* runs, int run) {            \
-    GradientColumnsBody<M>(rows, row_width, tiles_w, columns, runs, run);                       \
-  }                                                                                             \
-  MOKA_VECTOR_CLONES void GradientRun##M(const Dtype* runs, int run, int count, Dtype* out,     \
-                                         size_t point_stride) {                                 \
-    GradientRunBody<M>(runs, run, count, out, point_stride);                                    \
-  }                                                                                             \
-  MOKA_VECTOR_CLONES void KernelPoints##R(const Dtype* g, int count, Dtype* s, Dtype* u,        \
-                                          size_t point_stride) {                                \
-    KernelPointsBody<R>(g, count, s, u, point_stride);                                          \
-  }                                                                                             \
-  MOKA_VECTOR_CLONES void KernelGradient##R(const Dtype* p, size_t point_stride, int count,     \
-                                            Dtype* s, Dtype* w, Dtype* dw) {                    \
-    KernelGradientBody<R>(p, point_stride, count, s, w, dw);                                    \
+#define MOKA_WINOGRAD_KERNELS(Dtype, M, R)                                                        \
+  MOKA_VECTOR_CLONES void InputColumns##M(const Dtype* rows, int row_width, int tiles_w,          \
+                                          Dtype* columns, Dtype* runs, int run) {                 \
+    InputColumnsBody<M>(rows, row_width, tiles_w, columns, runs, run);                            \
+  }                                                                                               \
+  MOKA_VECTOR_CLONES void OutputTiles##M(const Dtype* m, size_t point_stride, int count, int run, \
+                                         Dtype* s, Dtype* y) {                                    \
+    OutputTilesBody<M>(m, point_stride, count, run, s, y);                                        \
+  }                                                                                               \
+  MOKA_VECTOR_CLONES void OutputRow##M(const Dtype* y, int run, int width, Dtype b, Dtype* row) { \
+    OutputRowBody<M>(y, run, width, b, row);                                                      \
+  }                                                                                               \
+  MOKA_VECTOR_CLONES void GradientColumns##M(const Dtype* rows, int row_width, int tiles_w,       \
+                                             Dtype* columns, Dtype* runs, int run) {              \
+    GradientColumnsBody<M>(rows, row_width, tiles_w, columns, runs, run);                         \
+  }                                                                                               \
+  MOKA_VECTOR_CLONES void GradientRun##M(const Dtype* runs, int run, int count, Dtype* out,       \
+                                         size_t point_stride) {                                   \
+    GradientRunBody<M>(runs, run, count, out, point_stride);                                      \
+  }                                                                                               \
+  MOKA_VECTOR_CLONES void KernelPoints##R(const Dtype* g, int count, Dtype* s, Dtype* u,          \
+                                          size_t point_stride) {                                  \
+    KernelPointsBody<R>(g, count, s, u, point_stride);                                            \
+  }                                                                                               \
+  MOKA_VECTOR_CLONES void KernelGradient##R(const Dtype* p, size_t point_stride, int count,       \
+                                            Dtype* s, Dtype* w, Dtype* dw) {                      \
+    KernelGradientBody<R>(p, point_stride, count, s, w, dw);                                      \
   }
 MOKA_WINOGRAD_KERNELS(float, 4, 3)
 MOKA_WINOGRAD_KERNELS(double, 4, 3)
@@ -344,8 +333,8 @@ struct Kernels {
 
   static Kernels For(int tile) {
     if (tile == 4) {
-      return {InputColumns4,    OutputTiles4,  OutputRow4,     GradientColumns4,
-              GradientRun4,     KernelPoints3, KernelGradient3};
+      return {InputColumns4, OutputTiles4,  OutputRow4,     GradientColumns4,
+              GradientRun4,  KernelPoints3, KernelGradient3};
     }
     return {InputColumns2, OutputTiles2,  OutputRow2,     GradientColumns2,
             GradientRun2,  KernelPoints5, KernelGradient5};
@@ -354,12 +343,16 @@ struct Kernels {
 
 /// Columns of a padded input row for tiles_w tiles of `tile` outputs: the tiles' 6-column spans,
 /// rounded up to whole phases.
-int InputRowWidth(int tiles_w, int tile) { return tile * (tiles_w + 5 / tile); }
+int InputRowWidth(int tiles_w, int tile) {
+  return tile * (tiles_w + 5 / tile);
+}
 
 /// Tiles the transforms take at a time: whole rows of tiles, about kRunTiles of them, so that
 /// the vector loops run long while the scratch stays in the core's cache.
 constexpr int kRunTiles = 256;
-int RunLength(int tiles_w) { return tiles_w * std::max(1, kRunTiles / tiles_w); }
+int RunLength(int tiles_w) {
+  return tiles_w * std::max(1, kRunTiles / tiles_w);
+}
 
 /// Scratch per thread: the input transform's six padded rows, their transform and the runs; the
 /// gradient transform's rows, six transformed rows and runs; the output transform's partial and
@@ -375,7 +368,9 @@ size_t ScratchSize(int tiles_w, int tile) {
 
 /// Tasks for `units` independent units on `threads` threads: a few per thread, so that a thread
 /// that is descheduled delays little.
-int SplitTasks(int units, int threads) { return std::min(units, threads > 1 ? 8 * threads : 1); }
+int SplitTasks(int units, int threads) {
+  return std::min(units, threads > 1 ? 8 * threads : 1);
+}
 
 /// Runs fn(begin, end, slot) over [0, units), split between up to `threads` threads.
 template <typename Fn>
@@ -415,8 +410,8 @@ struct Workspace {
 
 template <typename Dtype>
 bool WinogradConvolution<Dtype>::Possible(const WinogradGeometry& g) {
-  return (g.kernel == 3 || g.kernel == 5) && g.group > 0 && g.channels > 0 &&
-         g.out_channels > 0 && g.channels % g.group == 0 && g.out_channels % g.group == 0;
+  return (g.kernel == 3 || g.kernel == 5) && g.group > 0 && g.channels > 0 && g.out_channels > 0 &&
+         g.channels % g.group == 0 && g.out_channels % g.group == 0;
 }
 
 template <typename Dtype>
@@ -452,8 +447,8 @@ void WinogradConvolution<Dtype>::Reshape(const WinogradGeometry& g, int images, 
   const size_t image_bytes =
       sizeof(Dtype) * kPoints * static_cast<size_t>(g.channels + g.out_channels) * tiles;
   const int most = std::max(1, images);
-  chunk_ = static_cast<int>(
-      std::clamp<size_t>(kBudget / std::max<size_t>(1, image_bytes), 1, most));
+  chunk_ =
+      static_cast<int>(std::clamp<size_t>(kBudget / std::max<size_t>(1, image_bytes), 1, most));
   // Even out the chunks: 8 images in chunks of 6 would leave one of 2.
   const int chunks = (most + chunk_ - 1) / chunk_;
   chunk_ = (most + chunks - 1) / chunks;
@@ -495,8 +490,9 @@ void WinogradConvolution<Dtype>::SetWeights(const Dtype* weights, bool adjoint) 
             // o % out_per_group within it); adjoint input i is layer output i of that group. The
             // kernel turns half a circle.
             const int layer_out = (o / out_per_group) * in_per_group + i;
-            const Dtype* w = weights + (static_cast<size_t>(layer_out) * out_per_group +
-                                        o % out_per_group) * area;
+            const Dtype* w =
+                weights +
+                (static_cast<size_t>(layer_out) * out_per_group + o % out_per_group) * area;
             for (int e = 0; e < area; ++e) gathered[e * block + k] = w[area - 1 - e];
           }
         }
@@ -607,8 +603,8 @@ void WinogradConvolution<Dtype>::TransformOutputDiff(const Dtype* output_diff, i
     Dtype* z = points + static_cast<size_t>(channel) * columns_;
     int filled = 0;
     for (int image = 0; image < images; ++image) {
-      const Dtype* dy =
-          output_diff + (static_cast<size_t>(image) * out_channels + channel) * out_height * out_width;
+      const Dtype* dy = output_diff + (static_cast<size_t>(image) * out_channels + channel) *
+                                          out_height * out_width;
       for (int ty = 0; ty < tiles_h_; ++ty) {
         for (int r = 0; r < tile_; ++r) {
           Dtype* row = rows + r * row_width;
@@ -643,9 +639,9 @@ void WinogradConvolution<Dtype>::Forward(const Dtype* input, const Dtype* bias, 
   const int tiles = tiles_h_ * tiles_w_;
   const size_t chunk_columns = static_cast<size_t>(chunk_) * tiles;
   const size_t scratch = ScratchSize(tiles_w_, tile_);
-  Workspace<Dtype>& work = Workspace<Dtype>::Prepare(kPoints * channels * chunk_columns,
-                                                     kPoints * out_channels * chunk_columns,
-                                                     threads_, scratch);
+  Workspace<Dtype>& work =
+      Workspace<Dtype>::Prepare(kPoints * channels * chunk_columns,
+                                kPoints * out_channels * chunk_columns, threads_, scratch);
   SingleThreadedBlas blas(threads_ > 1);
   for (int first = 0; first < images_; first += chunk_) {
     const int images = std::min(chunk_, images_ - first);
@@ -685,9 +681,9 @@ void WinogradConvolution<Dtype>::WeightGradient(const Dtype* input, const Dtype*
   const int tiles = tiles_h_ * tiles_w_;
   const size_t chunk_columns = static_cast<size_t>(chunk_) * tiles;
   const size_t scratch = ScratchSize(tiles_w_, tile_);
-  Workspace<Dtype>& work = Workspace<Dtype>::Prepare(kPoints * channels * chunk_columns,
-                                                     kPoints * out_channels * chunk_columns,
-                                                     threads_, scratch);
+  Workspace<Dtype>& work =
+      Workspace<Dtype>::Prepare(kPoints * channels * chunk_columns,
+                                kPoints * out_channels * chunk_columns, threads_, scratch);
   // The summed products per point: (points x out_channels x channels/group).
   const size_t point_stride = static_cast<size_t>(out_channels) * in_per_group;
   if (work.kernel_points.size() < kPoints * point_stride) {

@@ -6,7 +6,8 @@ namespace moka {
 
 /// Geometry of a 2-D, stride-1, undilated convolution with a square kernel (3x3 or 5x5) and G
 /// groups:
-///   y[n, k, oh, ow] = b[k] + sum_{c in k's group, i, j} W[k, c, i, j] * x[n, c, oh - ph + i, ow - pw + j]
+///   y[n, k, oh, ow] = b[k] + sum_{c in k's group, i, j} W[k, c, i, j] * x[n, c, oh - ph + i, ow -
+///   pw + j]
 /// reading zero outside the input; planes are (height x width) in, (out_height x out_width) out.
 struct WinogradGeometry {
   int kernel = 3;
@@ -77,8 +78,8 @@ class WinogradConvolution {
   void TransformOutput(const Dtype* products, const Dtype* bias, int images, int channel_begin,
                        int channel_end, Dtype* output, Dtype* scratch) const;
   /// The output-gradient channels [channel_begin, channel_end) of a chunk into `points`.
-  void TransformOutputDiff(const Dtype* output_diff, int images, int channel_begin,
-                           int channel_end, Dtype* points, Dtype* scratch) const;
+  void TransformOutputDiff(const Dtype* output_diff, int images, int channel_begin, int channel_end,
+                           Dtype* points, Dtype* scratch) const;
 
   WinogradGeometry g_;
   /// Outputs per tile side: 4 for 3x3 kernels, 2 for 5x5.

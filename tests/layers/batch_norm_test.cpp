@@ -6,6 +6,7 @@
 #include "gradient_checker.hpp"
 #include "net.hpp"
 #include "solver_test_util.hpp"
+#include "task_pool.hpp"
 #include "test_util.hpp"
 
 namespace moka::test {
@@ -149,6 +150,52 @@ TYPED_TEST(BatchNormTest, GlobalStatsGradient) {
   }
   layer->blobs()[2]->mutable_cpu_data()[0] = 1;
   GradientChecker<Dtype>(options).Check(layer.get(), {&bottom}, {&this->top_});
+}
+
+TYPED_TEST(BatchNormTest, LargeGlobalStatsMatchTheFormulaBitForBit) {
+  using Dtype = TypeParam;
+  // Large enough for the task pool, out of place and in place, on the pool's threads or one.
+  const Shape shape{3, 6, 149, 151};
+  const int channels = 6, spatial = 149 * 151;
+  Blob<Dtype> bottom(shape), gradient(shape);
+  FillUniform<Dtype>(&bottom, -2, 2, 21);
+  FillUniform<Dtype>(&gradient, -1, 1, 22);
+  auto layer = MakeLayer<Dtype>(
+      "name: 'bn' type: 'BatchNorm' batch_norm_param { use_global_stats: true eps: 0.001 }",
+      &this->context_);
+  layer->SetUp({&bottom}, {&this->top_});
+  for (int c = 0; c < channels; ++c) {
+    layer->blobs()[0]->mutable_cpu_data()[c] = Dtype(0.3 * c - 0.7);
+    layer->blobs()[1]->mutable_cpu_data()[c] = Dtype(0.2 + 0.45 * c);
+  }
+  layer->blobs()[2]->mutable_cpu_data()[0] = Dtype(3);
+  // The layer's own order: statistics / factor, then sqrt(var + eps), then (x - mean) / that.
+  const Dtype inverse = Dtype(1) / Dtype(3);
+  const Dtype eps = layer->layer_param().batch_norm_param().eps();
+  std::vector<Dtype> mean(channels), deviation(channels);
+  for (int c = 0; c < channels; ++c) {
+    mean[c] = inverse * layer->blobs()[0]->cpu_data()[c];
+    deviation[c] = std::sqrt(inverse * layer->blobs()[1]->cpu_data()[c] + eps);
+  }
+  for (const bool in_place : {false, true}) {
+    for (const bool single_thread : {false, true}) {
+      SCOPED_TRACE(std::string(in_place ? "in place" : "out of place") +
+                   (single_thread ? ", one thread" : ""));
+      SingleThreadedBlas single(single_thread);
+      Blob<Dtype> data(shape);
+      data.CopyFrom(bottom);
+      Blob<Dtype>& top = in_place ? data : this->top_;
+      layer->Reshape({&data}, {&top});
+      layer->Forward({&data}, {&top});
+      cpu_copy(top.count(), gradient.cpu_data(), top.mutable_cpu_diff());
+      layer->Backward({&top}, {true}, {&data});
+      for (int i = 0; i < bottom.count(); ++i) {
+        const int c = (i / spatial) % channels;
+        ASSERT_EQ(top.cpu_data()[i], (bottom.cpu_data()[i] - mean[c]) / deviation[c]) << i;
+        ASSERT_EQ(data.cpu_diff()[i], gradient.cpu_data()[i] / deviation[c]) << i;
+      }
+    }
+  }
 }
 
 TYPED_TEST(BatchNormTest, InPlaceMatches) {

@@ -1,11 +1,13 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
 #include <numeric>
 #include <random>
 #include <vector>
 
 #include "gradient_checker.hpp"
+#include "task_pool.hpp"
 #include "test_util.hpp"
 
 namespace moka::test {
@@ -24,8 +26,7 @@ class EltwiseTest : public ::testing::Test {
   }
   std::vector<Blob<Dtype>*> Bottoms() { return {&bottoms_[0], &bottoms_[1], &bottoms_[2]}; }
   std::shared_ptr<Layer<Dtype>> Make(const std::string& param) {
-    return MakeLayer<Dtype>("name: 'e' type: 'Eltwise' eltwise_param { " + param + " }",
-                            &context_);
+    return MakeLayer<Dtype>("name: 'e' type: 'Eltwise' eltwise_param { " + param + " }", &context_);
   }
   /// Gives every element of every bottom a distinct value, 0.05 apart at least, so that finite
   /// differences never change which bottom holds the maximum.
@@ -86,10 +87,10 @@ TYPED_TEST(EltwiseTest, SumWithCoefficients) {
   layer->SetUp(bottom, {&this->top_});
   layer->Forward(bottom, {&this->top_});
   for (int k = 0; k < this->top_.count(); ++k)
-    EXPECT_NEAR(this->top_.cpu_data()[k],
-                bottom[0]->cpu_data()[k] - 0.5 * bottom[1]->cpu_data()[k] +
-                    2 * bottom[2]->cpu_data()[k],
-                1e-6);
+    EXPECT_NEAR(
+        this->top_.cpu_data()[k],
+        bottom[0]->cpu_data()[k] - 0.5 * bottom[1]->cpu_data()[k] + 2 * bottom[2]->cpu_data()[k],
+        1e-6);
   this->top_.set_diff(3);
   layer->Backward({&this->top_}, {true, true, true}, bottom);
   EXPECT_EQ(bottom[0]->cpu_diff()[5], Dtype(3));
@@ -104,8 +105,7 @@ TYPED_TEST(EltwiseTest, SumIsTheDefault) {
   layer->SetUp(bottom, {&this->top_});
   layer->Forward(bottom, {&this->top_});
   EXPECT_NEAR(this->top_.cpu_data()[3],
-              bottom[0]->cpu_data()[3] + bottom[1]->cpu_data()[3] + bottom[2]->cpu_data()[3],
-              1e-6);
+              bottom[0]->cpu_data()[3] + bottom[1]->cpu_data()[3] + bottom[2]->cpu_data()[3], 1e-6);
 }
 
 TYPED_TEST(EltwiseTest, MaxForwardAndBackward) {
@@ -149,6 +149,75 @@ TYPED_TEST(EltwiseTest, MaxTiesFollowCaffe) {
   }
 }
 
+TYPED_TEST(EltwiseTest, LargeBlobsMatchCaffeBitForBitOnAnyThreadCount) {
+  using Dtype = TypeParam;
+  // Large enough for the task pool, and not a whole number of packs.
+  const Shape shape{1, 3, 301, 601};
+  Blob<Dtype> a(shape), b(shape), c(shape);
+  FillUniform<Dtype>(&a, -2, 2, 31);
+  FillUniform<Dtype>(&b, -2, 2, 32);
+  FillUniform<Dtype>(&c, -2, 2, 33);
+  // Exact zeros of both signs and ties, for the signs of sums and the MAX rule.
+  for (int k = 0; k < a.count(); k += 97) {
+    a.mutable_cpu_data()[k] = Dtype(-0.0);
+    b.mutable_cpu_data()[k] = Dtype(-0.0);
+    c.mutable_cpu_data()[k] = Dtype(-0.0);
+    c.mutable_cpu_data()[k + 1] = b.cpu_data()[k + 1];
+    a.mutable_cpu_data()[k + 2] = b.cpu_data()[k + 2];
+  }
+  const std::vector<Blob<Dtype>*> bottom = {&a, &b, &c};
+  Blob<Dtype> gradient(shape);
+  FillUniform<Dtype>(&gradient, -1, 1, 34);
+  for (const char* op : {"SUM", "PROD", "MAX"}) {
+    SCOPED_TRACE(op);
+    Blob<Dtype> top, single_top;
+    std::vector<Blob<Dtype>> diffs(3);
+    for (const bool single_thread : {false, true}) {
+      SingleThreadedBlas single(single_thread);
+      Blob<Dtype>& out = single_thread ? single_top : top;
+      auto layer = this->Make(std::string("operation: ") + op);
+      layer->SetUp(bottom, {&out});
+      layer->Forward(bottom, {&out});
+      cpu_copy(out.count(), gradient.cpu_data(), out.mutable_cpu_diff());
+      layer->Backward({&out}, {true, true, true}, bottom);
+      for (int i = 0; i < 3; ++i) {
+        if (single_thread) {
+          for (int k = 0; k < out.count(); ++k) {
+            ASSERT_EQ(bottom[i]->cpu_diff()[k], diffs[i].cpu_diff()[k]) << i << " " << k;
+          }
+        } else {
+          diffs[i].CopyFrom(*bottom[i], true, true);
+        }
+      }
+    }
+    const Dtype* x = a.cpu_data();
+    const Dtype* y = b.cpu_data();
+    const Dtype* z = c.cpu_data();
+    const Dtype* dy = gradient.cpu_data();
+    for (int k = 0; k < top.count(); ++k) {
+      ASSERT_EQ(std::signbit(top.cpu_data()[k]), std::signbit(single_top.cpu_data()[k])) << k;
+      ASSERT_EQ(top.cpu_data()[k], single_top.cpu_data()[k]) << k;
+      Dtype expected;
+      int winner = -1;
+      if (op[0] == 'S') {
+        expected = ((Dtype(0) + x[k]) + y[k]) + z[k];  // Caffe clears the top, then adds
+        ASSERT_EQ(diffs[0].cpu_diff()[k], dy[k]) << k;
+      } else if (op[0] == 'P') {
+        expected = (x[k] * y[k]) * z[k];
+      } else {
+        winner = x[k] > y[k] ? 0 : 1;
+        expected = winner == 0 ? x[k] : y[k];
+        if (z[k] > expected) expected = z[k], winner = 2;
+        for (int i = 0; i < 3; ++i) {
+          ASSERT_EQ(diffs[i].cpu_diff()[k], i == winner ? dy[k] : Dtype(0)) << i << " " << k;
+        }
+      }
+      ASSERT_EQ(top.cpu_data()[k], expected) << k;
+      ASSERT_EQ(std::signbit(top.cpu_data()[k]), std::signbit(expected)) << k;
+    }
+  }
+}
+
 TYPED_TEST(EltwiseTest, Errors) {
   using Dtype = TypeParam;
   const auto bottom = this->Bottoms();
@@ -162,8 +231,7 @@ TYPED_TEST(EltwiseTest, Errors) {
                    ->SetUp({bottom[0]}, {&this->top_}),
                ConfigError);
   Blob<Dtype> other(Shape{2, 3, 5});
-  EXPECT_THROW(this->Make("operation: MAX")->SetUp({bottom[0], &other}, {&this->top_}),
-               ShapeError);
+  EXPECT_THROW(this->Make("operation: MAX")->SetUp({bottom[0], &other}, {&this->top_}), ShapeError);
 }
 
 TYPED_TEST(EltwiseTest, InPlaceForwardOnFirstBottom) {

@@ -10,6 +10,8 @@
 #include <vector>
 
 #include "gradient_checker.hpp"
+#include "layers/pooling.hpp"
+#include "task_pool.hpp"
 #include "test_util.hpp"
 
 namespace moka::test {
@@ -206,6 +208,99 @@ TYPED_TEST(PoolingTest, MaxSkipsNaNAndValuesAtOrBelowTheStart) {
   for (int i = 0; i < 3; ++i) {
     EXPECT_EQ(top.cpu_data()[i], expected[i]) << i;
     EXPECT_EQ(mask.cpu_data()[i], expected_mask[i]) << i;
+  }
+}
+
+/// Values with many ties (a few integers), some NaNs, infinities and -FLT_MAX (the start value,
+/// which never wins), to exercise every rule of the argmax.
+template <typename Dtype>
+void FillAwkward(Blob<Dtype>* blob, uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::uniform_int_distribution<int> pick(0, 39);
+  Dtype* data = blob->mutable_cpu_data();
+  for (int i = 0; i < blob->count(); ++i) {
+    const int r = pick(rng);
+    if (r == 0) {
+      data[i] = std::numeric_limits<Dtype>::quiet_NaN();
+    } else if (r == 1) {
+      data[i] = -std::numeric_limits<Dtype>::infinity();
+    } else if (r == 2) {
+      data[i] = Dtype(-FLT_MAX);
+    } else if (r == 3) {
+      data[i] = std::numeric_limits<Dtype>::infinity();
+    } else {
+      data[i] = static_cast<Dtype>(r % 5 - 2);
+    }
+  }
+}
+
+TYPED_TEST(PoolingTest, FastMaxMatchesTheReference) {
+  using Dtype = TypeParam;
+  struct Case {
+    std::vector<int> shape;
+    std::string param;
+  };
+  const std::vector<Case> cases = {
+      {{1, 1, 7, 9}, "kernel_size: 3 stride: 2"},
+      {{2, 3, 8, 8}, "kernel_size: 2 stride: 2"},
+      {{1, 2, 9, 10}, "kernel_size: 3 stride: 2 pad: 1"},
+      {{2, 1, 11, 13}, "kernel_size: 3 stride: 1 pad: 1"},
+      {{1, 2, 10, 17}, "kernel_h: 3 kernel_w: 2 stride_h: 2 stride_w: 3 pad_h: 1 pad_w: 1"},
+      {{1, 1, 5, 5}, "kernel_size: 5 stride: 2 pad: 2"},
+      {{1, 1, 3, 4}, "kernel_size: 5 stride: 1 pad: 2"},
+      {{1, 3, 7, 8}, "kernel_size: 3 stride: 3 round_mode: FLOOR"},
+      {{1, 2, 4, 5}, "global_pooling: true"},
+      {{3, 2, 32, 32}, "kernel_size: 3 stride: 2"},
+      {{1, 2, 21, 23}, "kernel_size: 4 stride: 2 pad: 1"},
+      {{1, 2, 6, 40}, "kernel_size: 2 stride: 2"},
+      {{1, 1, 5, 37}, "kernel_size: 3 stride: 2 pad: 1"},
+      {{2, 1, 4, 30}, "kernel_size: 3 stride: 1"},
+      {{1, 3, 7, 7}, "kernel_size: 3 stride: 1 pad: 1"},
+      {{2, 3, 14, 14}, "kernel_size: 3 stride: 2"},
+      {{1, 1, 3, 75}, "kernel_size: 3 stride: 1"},
+      // Large enough to run on the task pool.
+      {{2, 32, 63, 65}, "kernel_size: 3 stride: 2"},
+  };
+  for (const Case& c : cases) {
+    for (const bool mask_top : {false, true}) {
+      SCOPED_TRACE(c.param + (mask_top ? " (mask top)" : ""));
+      Blob<Dtype> bottom(c.shape);
+      FillAwkward(&bottom, 11);
+      Blob<Dtype> fast_top, fast_mask, reference_top, reference_mask;
+      std::vector<Blob<Dtype>*> fast_tops = {&fast_top}, reference_tops = {&reference_top};
+      if (mask_top) {
+        fast_tops.push_back(&fast_mask);
+        reference_tops.push_back(&reference_mask);
+      }
+      auto fast = MakeLayer<Dtype>(PoolText("pool: MAX " + c.param), &this->context_);
+      auto reference = MakeLayer<Dtype>(PoolText("pool: MAX " + c.param), &this->context_);
+      std::dynamic_pointer_cast<PoolingLayer<Dtype>>(reference)->set_fast_max(false);
+      fast->SetUp({&bottom}, fast_tops);
+      reference->SetUp({&bottom}, reference_tops);
+      Blob<Dtype> top_diff;
+      top_diff.ReshapeLike(fast_top);
+      FillUniform<Dtype>(&top_diff, -1, 1, 5);
+      fast->Forward({&bottom}, fast_tops);
+      cpu_copy(top_diff.count(), top_diff.cpu_data(), fast_top.mutable_cpu_diff());
+      fast->Backward(fast_tops, {true}, {&bottom});
+      Blob<Dtype> fast_diff(c.shape);
+      fast_diff.CopyFrom(bottom, /*copy_diff=*/true);
+      {
+        // The reference on one thread: the fast path must not depend on the thread count.
+        SingleThreadedBlas single(true);
+        reference->Forward({&bottom}, reference_tops);
+        cpu_copy(top_diff.count(), top_diff.cpu_data(), reference_top.mutable_cpu_diff());
+        reference->Backward(reference_tops, {true}, {&bottom});
+      }
+      ASSERT_EQ(fast_top.shape(), reference_top.shape());
+      for (int i = 0; i < fast_top.count(); ++i) {
+        ASSERT_EQ(fast_top.cpu_data()[i], reference_top.cpu_data()[i]) << "output " << i;
+        if (mask_top) ASSERT_EQ(fast_mask.cpu_data()[i], reference_mask.cpu_data()[i]) << i;
+      }
+      for (int i = 0; i < bottom.count(); ++i) {
+        ASSERT_EQ(fast_diff.cpu_diff()[i], bottom.cpu_diff()[i]) << "bottom diff " << i;
+      }
+    }
   }
 }
 

@@ -1,8 +1,12 @@
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <cstring>
+#include <limits>
 #include <vector>
 
 #include "gradient_checker.hpp"
+#include "task_pool.hpp"
 #include "test_util.hpp"
 
 namespace moka::test {
@@ -99,6 +103,51 @@ TYPED_TEST(ReluTest, LeakyGradient) {
   auto layer = MakeLayer<Dtype>("name: 'relu' type: 'ReLU' relu_param { negative_slope: 0.01 }",
                                 &this->context_);
   GradientChecker<Dtype>(options).Check(layer.get(), {&bottom}, {&this->top_});
+}
+
+TYPED_TEST(ReluTest, LargeInPlaceMatchesTheFormulaBitForBit) {
+  using Dtype = TypeParam;
+  // Large enough for the task pool; NaN, infinities and signed zeros keep Caffe's arithmetic
+  // (max(x, 0) + slope * min(x, 0), so even slope 0 turns -inf into NaN).
+  const Shape shape{3, 7, 151, 173};
+  for (const char* slope_text : {"0", "0.25"}) {
+    const Dtype slope = static_cast<Dtype>(std::atof(slope_text));
+    Blob<Dtype> blobs[2];
+    for (int run = 0; run < 2; ++run) {
+      SingleThreadedBlas single(run == 1);
+      Blob<Dtype>& blob = blobs[run];
+      blob.Reshape(shape);
+      FillUniform<Dtype>(&blob, -1, 1, 8);
+      Dtype* data = blob.mutable_cpu_data();
+      for (int i = 0; i < blob.count(); i += 101) {
+        data[i] = std::numeric_limits<Dtype>::quiet_NaN();
+        data[i + 1] = -std::numeric_limits<Dtype>::infinity();
+        data[i + 2] = std::numeric_limits<Dtype>::infinity();
+        data[i + 3] = Dtype(-0.0);
+      }
+      std::vector<Dtype> x(data, data + blob.count());
+      auto layer =
+          MakeLayer<Dtype>(std::string("name: 'relu' type: 'ReLU' relu_param { negative_slope: ") +
+                               slope_text + " }",
+                           &this->context_);
+      layer->SetUp({&blob}, {&blob});
+      layer->Forward({&blob}, {&blob});
+      Blob<Dtype> gradient(shape);
+      FillUniform<Dtype>(&gradient, -1, 1, 9);
+      cpu_copy(blob.count(), gradient.cpu_data(), blob.mutable_cpu_diff());
+      std::vector<Dtype> y(blob.cpu_data(), blob.cpu_data() + blob.count());
+      layer->Backward({&blob}, {true}, {&blob});
+      for (int i = 0; i < blob.count(); ++i) {
+        const Dtype expected = std::max(x[i], Dtype(0)) + slope * std::min(x[i], Dtype(0));
+        ASSERT_EQ(std::memcmp(&y[i], &expected, sizeof(Dtype)), 0) << i << " " << x[i];
+        // In place the data now holds y, whose sign stands in for x's.
+        const Dtype expected_diff = gradient.cpu_data()[i] * (y[i] > 0 ? Dtype(1) : slope);
+        ASSERT_EQ(std::memcmp(blob.cpu_diff() + i, &expected_diff, sizeof(Dtype)), 0) << i;
+      }
+    }
+    ASSERT_EQ(
+        std::memcmp(blobs[0].cpu_data(), blobs[1].cpu_data(), sizeof(Dtype) * blobs[0].count()), 0);
+  }
 }
 
 }  // namespace

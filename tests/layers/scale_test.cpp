@@ -1,8 +1,10 @@
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <vector>
 
 #include "gradient_checker.hpp"
+#include "task_pool.hpp"
 #include "test_util.hpp"
 
 namespace moka::test {
@@ -119,6 +121,76 @@ TYPED_TEST(ScaleTest, InPlaceMatches) {
   layer->Backward({&copy}, {true}, {&copy});
   for (int c = 0; c < 3; ++c) EXPECT_NEAR(layer->blobs()[0]->cpu_diff()[c], scale_diff[c], 1e-6);
   for (int i = 0; i < copy.count(); ++i) EXPECT_EQ(copy.cpu_diff()[i], bottom.cpu_diff()[i]);
+}
+
+/// Runs a Scale layer with a bias in place on a bottom large enough for the task pool and for
+/// streaming stores (odd sizes, so rows end mid-pack and unaligned), forward and backward, on the
+/// pool's threads or on one.
+template <typename Dtype>
+struct LargeScaleRun {
+  /// `parameters_from`: a run whose learned scale and bias to take (else they are drawn).
+  LargeScaleRun(Context* context, bool single_thread,
+                const LargeScaleRun* parameters_from = nullptr)
+      : bottom(Shape{2, 5, 461, 463}) {
+    SingleThreadedBlas single(single_thread);
+    layer = MakeLayer<Dtype>(
+        "name: 's' type: 'Scale' scale_param { bias_term: true filler { type: 'uniform' } "
+        "bias_filler { type: 'uniform' } }",
+        context);
+    FillUniform<Dtype>(&bottom, -1, 1, 4);
+    input.CopyFrom(bottom, false, true);
+    layer->SetUp({&bottom}, {&bottom});
+    if (parameters_from != nullptr) {
+      for (int k = 0; k < 2; ++k) layer->blobs()[k]->CopyFrom(*parameters_from->layer->blobs()[k]);
+    }
+    layer->Forward({&bottom}, {&bottom});
+    output.CopyFrom(bottom, false, true);
+    gradient.Reshape(bottom.shape());
+    FillUniform<Dtype>(&gradient, -1, 1, 6);
+    cpu_copy(bottom.count(), gradient.cpu_data(), bottom.mutable_cpu_diff());
+    for (auto& blob : layer->blobs()) blob->set_diff(0);
+    layer->Backward({&bottom}, {true}, {&bottom});
+  }
+  std::shared_ptr<Layer<Dtype>> layer;
+  Blob<Dtype> bottom, input, output, gradient;
+};
+
+TYPED_TEST(ScaleTest, LargeInPlaceRoundsLikeCaffeOnAnyThreadCount) {
+  using Dtype = TypeParam;
+  LargeScaleRun<Dtype> run(&this->context_, false);
+  const int channels = 5, inner = 461 * 463;
+  const Dtype* s = run.layer->blobs()[0]->cpu_data();
+  const Dtype* b = run.layer->blobs()[1]->cpu_data();
+  const Dtype* x = run.input.cpu_data();
+  const Dtype* dy = run.gradient.cpu_data();
+  // The product rounded first, then the bias added (Caffe's Scale then Bias); the products go
+  // through memory so the compiler cannot fuse the two steps here either.
+  std::vector<Dtype> products(run.input.count());
+  for (int i = 0; i < run.input.count(); ++i) products[i] = x[i] * s[(i / inner) % channels];
+  std::vector<double> ds(channels, 0), db(channels, 0);
+  for (int i = 0; i < run.input.count(); ++i) {
+    const int c = (i / inner) % channels;
+    ASSERT_EQ(run.output.cpu_data()[i], Dtype(products[i] + b[c])) << i;
+    ASSERT_EQ(run.bottom.cpu_diff()[i], Dtype(s[c] * dy[i])) << i;
+    ds[c] += double(dy[i]) * x[i];
+    db[c] += dy[i];
+  }
+  const double tolerance = std::is_same<Dtype, float>::value ? 1e-3 : 1e-9;
+  for (int c = 0; c < channels; ++c) {
+    EXPECT_NEAR(run.layer->blobs()[0]->cpu_diff()[c], ds[c], tolerance * (1 + std::fabs(ds[c])));
+    EXPECT_NEAR(run.layer->blobs()[1]->cpu_diff()[c], db[c], tolerance * (1 + std::fabs(db[c])));
+  }
+  // The same bits on one thread, sums included.
+  LargeScaleRun<Dtype> single(&this->context_, true, &run);
+  for (int k = 0; k < 2; ++k) {
+    for (int c = 0; c < channels; ++c) {
+      EXPECT_EQ(run.layer->blobs()[k]->cpu_diff()[c], single.layer->blobs()[k]->cpu_diff()[c]);
+    }
+  }
+  for (int i = 0; i < run.bottom.count(); ++i) {
+    ASSERT_EQ(run.output.cpu_data()[i], single.output.cpu_data()[i]) << i;
+    ASSERT_EQ(run.bottom.cpu_diff()[i], single.bottom.cpu_diff()[i]) << i;
+  }
 }
 
 TYPED_TEST(ScaleTest, ShapeErrors) {

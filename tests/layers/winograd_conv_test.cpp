@@ -144,8 +144,7 @@ TYPED_TEST(WinogradConvTest, PadZeroAndTwo) {
 }
 
 TYPED_TEST(WinogradConvTest, GroupsAndNoBias) {
-  this->Compare("num_output: 16 group: 2 kernel_size: 3 pad: 1 bias_term: false",
-                {3, 16, 9, 11});
+  this->Compare("num_output: 16 group: 2 kernel_size: 3 pad: 1 bias_term: false", {3, 16, 9, 11});
   this->Compare("num_output: 24 group: 3 kernel_size: 3 pad: 1", {2, 24, 8, 8});
 }
 
@@ -240,8 +239,8 @@ TYPED_TEST(WinogradConvTest, OnlyWhereTheShapeQualifies) {
     ASSERT_TRUE(layer != nullptr);
     Blob<Dtype> bottom(c.shape), top;
     layer->SetUp({&bottom}, {&top});
-    EXPECT_EQ(layer->winograd(), c.winograd) << c.type << " " << c.param << " "
-                                             << ShapeString(c.shape) << ": " << layer->engine();
+    EXPECT_EQ(layer->winograd(), c.winograd)
+        << c.type << " " << c.param << " " << ShapeString(c.shape) << ": " << layer->engine();
   }
 }
 
