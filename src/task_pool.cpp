@@ -81,7 +81,9 @@ void TaskPool::WorkerLoop(int slot) {
   }
 }
 
-int CpuThreads() { return std::max(1, openblas_get_num_threads()); }
+int CpuThreads() {
+  return std::max(1, openblas_get_num_threads());
+}
 
 SingleThreadedBlas::SingleThreadedBlas(bool engage)
     : saved_(engage ? openblas_get_num_threads() : 1) {
