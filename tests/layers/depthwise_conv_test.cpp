@@ -11,6 +11,7 @@
 
 #include "gradient_checker.hpp"
 #include "layers/base_convolution.hpp"
+#include "layers/conv_path_test_util.hpp"
 #include "test_util.hpp"
 
 namespace moka::test {
@@ -23,98 +24,19 @@ std::string DepthwiseText(const std::string& conv_param, const char* type = "Con
 }
 
 template <typename Dtype>
-struct Result {
-  std::vector<Dtype> top, bottom_diff;
-  std::vector<std::vector<Dtype>> param_diffs;
-  std::string engine;
-  bool depthwise = false;
-};
-
-/// Forward and Backward of one layer on a copy of `bottom`, with the parameters of `reference`.
-/// Parameter diffs start at 0.5 (they must accumulate), the bottom diff at 9 (it must be
-/// overwritten, or left alone without propagate_down).
-template <typename Dtype>
-Result<Dtype> RunLayer(const std::string& conv_param, bool allow_depthwise, int threads,
-                       const Blob<Dtype>& bottom_in, Layer<Dtype>* reference, bool propagate_down,
-                       bool weight_grad) {
-  Context context;
-  auto layer = std::dynamic_pointer_cast<BaseConvolutionLayer<Dtype>>(
-      MakeLayer<Dtype>(DepthwiseText(conv_param), &context));
-  EXPECT_TRUE(layer != nullptr);
-  layer->set_depthwise(allow_depthwise);
-  layer->set_threads(threads);
-  Blob<Dtype> bottom(bottom_in.shape()), top;
-  bottom.CopyFrom(bottom_in);
-  layer->SetUp({&bottom}, {&top});
-  if (reference != nullptr) {
-    for (size_t i = 0; i < layer->blobs().size(); ++i) {
-      layer->blobs()[i]->CopyFrom(*reference->blobs()[i]);
-    }
-  }
-  for (auto& blob : layer->blobs()) blob->set_diff(Dtype(0.5));
-  layer->set_param_propagate_down(0, weight_grad);
-  layer->Forward({&bottom}, {&top});
-  Result<Dtype> result;
-  result.top.assign(top.cpu_data(), top.cpu_data() + top.count());
-  FillUniform<Dtype>(&top, -1, 1, 11);
-  cpu_copy(top.count(), top.cpu_data(), top.mutable_cpu_diff());
-  bottom.set_diff(Dtype(9));
-  layer->Backward({&top}, {propagate_down}, {&bottom});
-  result.bottom_diff.assign(bottom.cpu_diff(), bottom.cpu_diff() + bottom.count());
-  for (auto& blob : layer->blobs()) {
-    result.param_diffs.emplace_back(blob->cpu_diff(), blob->cpu_diff() + blob->count());
-  }
-  result.engine = layer->engine();
-  result.depthwise = layer->depthwise();
-  return result;
-}
-
-template <typename Dtype>
-void ExpectClose(const std::vector<Dtype>& actual, const std::vector<Dtype>& expected,
-                 const std::string& what) {
-  ASSERT_EQ(actual.size(), expected.size()) << what;
-  const double tol = std::is_same<Dtype, float>::value ? 2e-5 : 1e-12;
-  for (size_t i = 0; i < actual.size(); ++i) {
-    ASSERT_NEAR(actual[i], expected[i], tol * std::max(1.0, std::fabs(double(expected[i]))))
-        << what << " element " << i;
-  }
-}
-
-template <typename Dtype>
 class DepthwiseConvTest : public ::testing::Test {
  protected:
   void Compare(const std::string& conv_param, const std::vector<int>& shape,
                bool propagate_down = true, bool weight_grad = true) {
-    SCOPED_TRACE(conv_param + " on " + ShapeString(shape));
-    Blob<Dtype> bottom(shape);
-    FillUniform<Dtype>(&bottom, -1, 1, 5);
-    Context context;
-    auto reference = MakeLayer<Dtype>(DepthwiseText(conv_param), &context);
-    Blob<Dtype> top;
-    reference->SetUp({&bottom}, {&top});
-    const Result<Dtype> general =
-        RunLayer<Dtype>(conv_param, false, 0, bottom, reference.get(), propagate_down, weight_grad);
-    EXPECT_FALSE(general.depthwise);
-    EXPECT_EQ(general.engine.find("depthwise"), std::string::npos) << general.engine;
-    std::vector<Result<Dtype>> fast;
-    for (int threads : {1, 3}) {
-      fast.push_back(RunLayer<Dtype>(conv_param, true, threads, bottom, reference.get(),
-                                     propagate_down, weight_grad));
-      const Result<Dtype>& run = fast.back();
-      EXPECT_TRUE(run.depthwise);
-      EXPECT_EQ(run.engine.rfind("depthwise(", 0), 0u) << run.engine;
-      ExpectClose(run.top, general.top, run.engine + " top");
-      ExpectClose(run.bottom_diff, general.bottom_diff, run.engine + " bottom diff");
-      ASSERT_EQ(run.param_diffs.size(), general.param_diffs.size());
-      for (size_t i = 0; i < run.param_diffs.size(); ++i) {
-        ExpectClose(run.param_diffs[i], general.param_diffs[i],
-                    run.engine + " param diff " + std::to_string(i));
-      }
-    }
-    // Every output and every channel's gradient is summed by one thread in a fixed order.
-    EXPECT_EQ(fast[0].top, fast[1].top);
-    EXPECT_EQ(fast[0].bottom_diff, fast[1].bottom_diff);
-    EXPECT_EQ(fast[0].param_diffs, fast[1].param_diffs);
+    PathComparison c;
+    c.layer_text = DepthwiseText(conv_param);
+    c.shape = shape;
+    c.propagate_down = propagate_down;
+    c.weight_grad = weight_grad;
+    CompareWithGeneralPath<Dtype>(
+        c, [](BaseConvolutionLayer<Dtype>* layer) { layer->set_depthwise(false); },
+        [](BaseConvolutionLayer<Dtype>* layer, int threads) { layer->set_threads(threads); },
+        "depthwise(");
   }
 };
 TYPED_TEST_SUITE(DepthwiseConvTest, TestDtypes);

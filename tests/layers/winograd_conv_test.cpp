@@ -14,6 +14,7 @@
 
 #include "gradient_checker.hpp"
 #include "layers/base_convolution.hpp"
+#include "layers/conv_path_test_util.hpp"
 #include "layers/winograd_conv.hpp"
 #include "test_util.hpp"
 
@@ -27,101 +28,24 @@ std::string ConvText(const std::string& conv_param, const char* type = "Convolut
 }
 
 template <typename Dtype>
-struct Result {
-  std::vector<Dtype> top, bottom_diff;
-  std::vector<std::vector<Dtype>> param_diffs;
-  std::string engine;
-  bool winograd = false;
-};
-
-/// Forward and Backward of one layer on a copy of `bottom`, with the parameters of `reference`.
-/// Parameter diffs start at 0.5 (they must accumulate), the bottom diff at 9 (it must be
-/// overwritten, or left alone without propagate_down). Forward runs twice, the second time after
-/// the weights changed, so that a stale transform of the kernels would show.
-template <typename Dtype>
-Result<Dtype> RunLayer(const std::string& conv_param, bool allow_winograd, int threads,
-                       const Blob<Dtype>& bottom_in, Layer<Dtype>* reference, bool propagate_down) {
-  Context context;
-  auto layer = std::dynamic_pointer_cast<BaseConvolutionLayer<Dtype>>(
-      MakeLayer<Dtype>(ConvText(conv_param), &context));
-  EXPECT_TRUE(layer != nullptr);
-  layer->set_winograd(allow_winograd ? WinogradUse::kWherePossible : WinogradUse::kNever);
-  layer->set_threads(threads);
-  Blob<Dtype> bottom(bottom_in.shape()), top;
-  bottom.CopyFrom(bottom_in);
-  layer->SetUp({&bottom}, {&top});
-  for (size_t i = 0; i < layer->blobs().size(); ++i) {
-    layer->blobs()[i]->CopyFrom(*reference->blobs()[i]);
-  }
-  layer->Forward({&bottom}, {&top});
-  Dtype* weights = layer->blobs()[0]->mutable_cpu_data();
-  for (int i = 0; i < layer->blobs()[0]->count(); i += 3) weights[i] = -weights[i];
-  layer->Forward({&bottom}, {&top});
-  for (auto& blob : layer->blobs()) blob->set_diff(Dtype(0.5));
-  Result<Dtype> result;
-  result.top.assign(top.cpu_data(), top.cpu_data() + top.count());
-  FillUniform<Dtype>(&top, -1, 1, 11);
-  cpu_copy(top.count(), top.cpu_data(), top.mutable_cpu_diff());
-  bottom.set_diff(Dtype(9));
-  layer->Backward({&top}, {propagate_down}, {&bottom});
-  result.bottom_diff.assign(bottom.cpu_diff(), bottom.cpu_diff() + bottom.count());
-  for (auto& blob : layer->blobs()) {
-    result.param_diffs.emplace_back(blob->cpu_diff(), blob->cpu_diff() + blob->count());
-  }
-  result.engine = layer->engine();
-  result.winograd = layer->winograd();
-  return result;
-}
-
-/// Winograd's rounding differs from the direct sum's: the transforms scale values by up to 8 in
-/// and 1/24 out. The bound is relative to the largest value, as the error is.
-template <typename Dtype>
-void ExpectClose(const std::vector<Dtype>& actual, const std::vector<Dtype>& expected,
-                 const std::string& what) {
-  ASSERT_EQ(actual.size(), expected.size()) << what;
-  double scale = 1;
-  for (Dtype v : expected) scale = std::max(scale, std::fabs(double(v)));
-  const double tol = (std::is_same<Dtype, float>::value ? 5e-5 : 1e-12) * scale;
-  for (size_t i = 0; i < actual.size(); ++i) {
-    ASSERT_NEAR(actual[i], expected[i], tol) << what << " element " << i;
-  }
-}
-
-template <typename Dtype>
 class WinogradConvTest : public ::testing::Test {
  protected:
+  /// Winograd's rounding differs from the direct sum's: the transforms scale values by up to 8
+  /// on the way in and 1/24 on the way out.
   void Compare(const std::string& conv_param, const std::vector<int>& shape,
                bool propagate_down = true) {
-    SCOPED_TRACE(conv_param + " on " + ShapeString(shape));
-    Blob<Dtype> bottom(shape);
-    FillUniform<Dtype>(&bottom, -1, 1, 5);
-    Context context;
-    auto reference = MakeLayer<Dtype>(ConvText(conv_param), &context);
-    Blob<Dtype> top;
-    reference->SetUp({&bottom}, {&top});
-    const Result<Dtype> general =
-        RunLayer<Dtype>(conv_param, false, 0, bottom, reference.get(), propagate_down);
-    EXPECT_FALSE(general.winograd);
-    EXPECT_EQ(general.engine.find("winograd"), std::string::npos) << general.engine;
-    std::vector<Result<Dtype>> fast;
-    for (int threads : {1, 3}) {
-      fast.push_back(
-          RunLayer<Dtype>(conv_param, true, threads, bottom, reference.get(), propagate_down));
-      const Result<Dtype>& run = fast.back();
-      ASSERT_TRUE(run.winograd) << run.engine;
-      EXPECT_EQ(run.engine.rfind("winograd", 0), 0u) << run.engine;
-      ExpectClose(run.top, general.top, run.engine + " top");
-      ExpectClose(run.bottom_diff, general.bottom_diff, run.engine + " bottom diff");
-      ASSERT_EQ(run.param_diffs.size(), general.param_diffs.size());
-      for (size_t i = 0; i < run.param_diffs.size(); ++i) {
-        ExpectClose(run.param_diffs[i], general.param_diffs[i],
-                    run.engine + " param diff " + std::to_string(i));
-      }
-    }
-    // Every output, and every sum over images and tiles, is computed in a fixed order.
-    EXPECT_EQ(fast[0].top, fast[1].top);
-    EXPECT_EQ(fast[0].bottom_diff, fast[1].bottom_diff);
-    EXPECT_EQ(fast[0].param_diffs, fast[1].param_diffs);
+    PathComparison c;
+    c.layer_text = ConvText(conv_param);
+    c.shape = shape;
+    c.propagate_down = propagate_down;
+    c.float_tolerance = 5e-5;
+    CompareWithGeneralPath<Dtype>(
+        c, [](BaseConvolutionLayer<Dtype>* layer) { layer->set_winograd(WinogradUse::kNever); },
+        [](BaseConvolutionLayer<Dtype>* layer, int threads) {
+          layer->set_winograd(WinogradUse::kWherePossible);
+          layer->set_threads(threads);
+        },
+        "winograd");
   }
 };
 TYPED_TEST_SUITE(WinogradConvTest, TestDtypes);
