@@ -1,14 +1,7 @@
 #include "layers/base_convolution.hpp"
 
-#include <cblas.h>
-
 #include <algorithm>
-#include <atomic>
-#include <condition_variable>
 #include <cstdint>
-#include <exception>
-#include <mutex>
-#include <thread>
 
 #include "filler.hpp"
 #include "im2col.hpp"
@@ -238,7 +231,7 @@ void BaseConvolutionLayer<Dtype>::PlanBatching() {
     col_buffer_.Reshape({0});
     task_columns_.clear();
     task_products_.clear();
-    const int threads = requested_threads_ > 0 ? requested_threads_ : openblas_get_num_threads();
+    const int threads = ThreadsWanted();
     threads_ = std::max(1, std::min(threads, num_ * channels_));
     return;
   }
@@ -249,7 +242,7 @@ void BaseConvolutionLayer<Dtype>::PlanBatching() {
     col_buffer_.Reshape({0});
     task_columns_.clear();
     task_products_.clear();
-    const int threads = requested_threads_ > 0 ? requested_threads_ : openblas_get_num_threads();
+    const int threads = ThreadsWanted();
     threads_ = std::max(1, threads);
     return;
   }
@@ -277,7 +270,7 @@ void BaseConvolutionLayer<Dtype>::PlanBatching() {
   // Even out the tasks: 64 images in chunks of 9 would leave a task of 1.
   chunk_ = (images + tasks_ - 1) / tasks_;
   if (num_ == 0) tasks_ = 0;
-  const int threads = requested_threads_ > 0 ? requested_threads_ : openblas_get_num_threads();
+  const int threads = ThreadsWanted();
   threads_ = std::max(1, std::min(threads, tasks_));
 
   const size_t weight_bytes = sizeof(Dtype) * this->blobs_[0]->count();
@@ -339,7 +332,7 @@ void BaseConvolutionLayer<Dtype>::PlanWinograd() {
   backward.pad_w = kernel - 1 - pad_[1];
   backward.out_height = input_shape(0);
   backward.out_width = input_shape(1);
-  const int threads = requested_threads_ > 0 ? requested_threads_ : openblas_get_num_threads();
+  const int threads = ThreadsWanted();
   winograd_forward_.Reshape(forward, num_, threads);
   winograd_backward_.Reshape(backward, num_, threads);
   winograd_ = true;

@@ -5,6 +5,7 @@
 
 #include "layer.hpp"
 #include "layers/winograd_conv.hpp"
+#include "task_pool.hpp"
 
 namespace moka {
 
@@ -156,6 +157,8 @@ class BaseConvolutionLayer : public Layer<Dtype> {
   void PlanBatching();
   /// Decides winograd_ and prepares its two convolutions.
   void PlanWinograd();
+  /// The threads set by set_threads, else the CPU layers' (BLAS's) thread count.
+  int ThreadsWanted() const { return requested_threads_ > 0 ? requested_threads_ : CpuThreads(); }
   void CheckOrCreateParams();
 
   // Steps of one batched task over `images` consecutive images. `col` is (K*G x images*P) and
