@@ -224,26 +224,17 @@ void BaseConvolutionLayer<Dtype>::PlanBatching() {
   // One channel is an ordinary convolution, left to the general path.
   depthwise_ = allow_depthwise_ && !reverse_dimensions() && num_spatial_axes_ == 2 && group_ > 1 &&
                group_ == channels_ && num_output_ == channels_;
-  if (depthwise_) {
-    winograd_ = false;
+  winograd_ = false;
+  if (!depthwise_) PlanWinograd();
+  if (depthwise_ || winograd_) {
+    // Both run their own kernels on ThreadsWanted() threads: no im2col tasks, no column buffer.
     batched_ = false;
     chunk_ = tasks_ = runs_ = 1;
     col_buffer_.Reshape({0});
     task_columns_.clear();
     task_products_.clear();
-    const int threads = ThreadsWanted();
-    threads_ = std::max(1, std::min(threads, num_ * channels_));
-    return;
-  }
-  PlanWinograd();
-  if (winograd_) {
-    batched_ = false;
-    chunk_ = tasks_ = runs_ = 1;
-    col_buffer_.Reshape({0});
-    task_columns_.clear();
-    task_products_.clear();
-    const int threads = ThreadsWanted();
-    threads_ = std::max(1, threads);
+    const int units = depthwise_ ? num_ * channels_ : ThreadsWanted();
+    threads_ = std::max(1, std::min(ThreadsWanted(), units));
     return;
   }
   batched_ = batching_ == Batching::kBatched || (batching_ == Batching::kAuto && num_ > 1);

@@ -366,22 +366,12 @@ size_t ScratchSize(int tiles_w, int tile) {
   return std::max<size_t>({input, gradient, output, 61 * kBlock});
 }
 
-/// Tasks for `units` independent units on `threads` threads: a few per thread, so that a thread
-/// that is descheduled delays little.
-int SplitTasks(int units, int threads) {
-  return std::min(units, threads > 1 ? 8 * threads : 1);
-}
-
-/// Runs fn(begin, end, slot) over [0, units), split between up to `threads` threads.
+/// Runs fn(begin, end, slot) over [0, units) on `threads` threads, in a few pieces per thread so
+/// that a descheduled thread delays little. Every unit here is heavy, so there is no size
+/// threshold.
 template <typename Fn>
-void ForRanges(int units, int threads, Fn fn) {
-  const int tasks = SplitTasks(units, threads);
-  auto task = [&](int t, int slot) {
-    const int begin = static_cast<int>(static_cast<int64_t>(units) * t / tasks);
-    const int end = static_cast<int>(static_cast<int64_t>(units) * (t + 1) / tasks);
-    fn(begin, end, slot);
-  };
-  RunTasks(tasks, threads, task);
+void ForUnits(int units, int threads, const Fn& fn) {
+  ForPieces(units, std::min(units, threads > 1 ? 8 * threads : 1), threads, fn);
 }
 
 /// Transformed data, products and per-thread scratch, shared by every Winograd layer that runs on
@@ -503,7 +493,7 @@ void WinogradConvolution<Dtype>::SetWeights(const Dtype* weights, bool adjoint) 
       }
     }
   };
-  ForRanges(out_channels, threads_, transform);
+  ForUnits(out_channels, threads_, transform);
 }
 
 template <typename Dtype>
@@ -648,7 +638,7 @@ void WinogradConvolution<Dtype>::Forward(const Dtype* input, const Dtype* bias, 
     columns_ = images * tiles;
     const Dtype* in = input + static_cast<size_t>(first) * channels * in_plane;
     Dtype* out = output + static_cast<size_t>(first) * out_channels * out_plane;
-    ForRanges(channels, threads_, [&](int begin, int end, int slot) {
+    ForUnits(channels, threads_, [&](int begin, int end, int slot) {
       TransformInput(in, images, begin, end, work.points.data(), work.scratch[slot].data());
     });
     const Dtype* u = transformed_weights_.data();
@@ -664,7 +654,7 @@ void WinogradConvolution<Dtype>::Forward(const Dtype* input, const Dtype* bias, 
                       m + (point * out_channels + g * out_per_group) * columns);
     };
     RunTasks(kPoints * group, threads_, multiply);
-    ForRanges(out_channels, threads_, [&](int begin, int end, int slot) {
+    ForUnits(out_channels, threads_, [&](int begin, int end, int slot) {
       TransformOutput(work.products.data(), bias, images, begin, end, out,
                       work.scratch[slot].data());
     });
@@ -695,10 +685,10 @@ void WinogradConvolution<Dtype>::WeightGradient(const Dtype* input, const Dtype*
     columns_ = images * tiles;
     const Dtype* in = input + static_cast<size_t>(first) * channels * in_plane;
     const Dtype* dy = output_diff + static_cast<size_t>(first) * out_channels * out_plane;
-    ForRanges(channels, threads_, [&](int begin, int end, int slot) {
+    ForUnits(channels, threads_, [&](int begin, int end, int slot) {
       TransformInput(in, images, begin, end, work.points.data(), work.scratch[slot].data());
     });
-    ForRanges(out_channels, threads_, [&](int begin, int end, int slot) {
+    ForUnits(out_channels, threads_, [&](int begin, int end, int slot) {
       TransformOutputDiff(dy, images, begin, end, work.products.data(), work.scratch[slot].data());
     });
     const Dtype* v = work.points.data();
@@ -721,7 +711,7 @@ void WinogradConvolution<Dtype>::WeightGradient(const Dtype* input, const Dtype*
   const int area = g_.kernel * g_.kernel;
   const auto kernel_gradient = Kernels<Dtype>::For(tile_).kernel_gradient;
   const int blocks = static_cast<int>((kernels + kBlock - 1) / kBlock);
-  ForRanges(blocks, threads_, [&](int begin, int end, int slot) {
+  ForUnits(blocks, threads_, [&](int begin, int end, int slot) {
     Dtype* s = work.scratch[slot].data();
     for (int block = begin; block < end; ++block) {
       const size_t first = static_cast<size_t>(block) * kBlock;

@@ -31,13 +31,12 @@ struct Pack {
 /// Below this many values a pass runs on the calling thread: waking the pool costs more.
 constexpr size_t kParallelValues = size_t(1) << 19;
 
-/// Runs fn(begin, end) (or fn(begin, end, slot), slot < CpuThreads()) over consecutive pieces of
-/// [0, items) on the task pool when the pass touches at least `threshold` values in all, else once
-/// over everything on the calling thread. A few pieces per thread, so that a late worker leaves no
-/// long tail; the pieces depend on the sizes and the thread count only, so a pass that computes
-/// each item within one piece gives the same results on any number of threads.
+/// Runs fn(begin, end) (or fn(begin, end, slot), slot < threads) over `pieces` consecutive
+/// pieces of [0, items) on up to `threads` threads of the task pool. The pieces depend on the
+/// arguments only, so a pass that computes each item within one piece gives the same results on
+/// any number of threads.
 template <typename Fn>
-void ParallelFor(int items, size_t values, const Fn& fn, size_t threshold = kParallelValues) {
+void ForPieces(int items, int pieces, int threads, const Fn& fn) {
   auto call = [&fn](int begin, int end, int slot) {
     if constexpr (std::is_invocable_v<const Fn&, int, int, int>) {
       fn(begin, end, slot);
@@ -45,12 +44,6 @@ void ParallelFor(int items, size_t values, const Fn& fn, size_t threshold = kPar
       fn(begin, end);
     }
   };
-  const int threads = CpuThreads();
-  int pieces = 1;
-  if (threads > 1 && items > 1 && values >= threshold) {
-    pieces = static_cast<int>(std::min<size_t>(
-        {static_cast<size_t>(items), size_t(threads) * 4, values / (threshold / 4)}));
-  }
   if (pieces <= 1) {
     call(0, items, 0);
     return;
@@ -60,6 +53,20 @@ void ParallelFor(int items, size_t values, const Fn& fn, size_t threshold = kPar
          static_cast<int>(int64_t(items) * (t + 1) / pieces), slot);
   };
   RunTasks(pieces, threads, task);
+}
+
+/// ForPieces on CpuThreads() threads when the pass touches at least `threshold` values in all,
+/// else once over everything on the calling thread: a few pieces per thread, so that a late
+/// worker leaves no long tail.
+template <typename Fn>
+void ParallelFor(int items, size_t values, const Fn& fn, size_t threshold = kParallelValues) {
+  const int threads = CpuThreads();
+  int pieces = 1;
+  if (threads > 1 && items > 1 && values >= threshold) {
+    pieces = static_cast<int>(std::min<size_t>(
+        {static_cast<size_t>(items), size_t(threads) * 4, values / (threshold / 4)}));
+  }
+  ForPieces(items, pieces, threads, fn);
 }
 
 /// ParallelFor over the values [0, n) in whole grains of `grain` values (the last may be short):
